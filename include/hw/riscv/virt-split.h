@@ -1,0 +1,50 @@
+/*
+ * QEMU RISC-V virt-split machine: virt with RAM split around a hole
+ *
+ * Copyright (c) 2026 The virt-split developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_RISCV_VIRT_SPLIT_H
+#define HW_RISCV_VIRT_SPLIT_H
+
+#include "hw/riscv/virt.h"
+
+#define TYPE_RISCV_VIRT_SPLIT_MACHINE MACHINE_TYPE_NAME("virt-split")
+OBJECT_DECLARE_SIMPLE_TYPE(RISCVVirtSplitState, RISCV_VIRT_SPLIT_MACHINE)
+
+/*
+ * Low RAM starts where virt's RAM does and must end at or below the x86
+ * MSI doorbell window, which an x86 IOMMU never lets VFIO map.
+ */
+#define VIRT_SPLIT_LOW_RAM_BASE         0x80000000ULL
+#define VIRT_SPLIT_MSI_WINDOW_BASE      0xfee00000ULL
+#define VIRT_SPLIT_LOW_RAM_MAX          (VIRT_SPLIT_MSI_WINDOW_BASE - \
+                                         VIRT_SPLIT_LOW_RAM_BASE)
+#define VIRT_SPLIT_LOW_RAM_DEFAULT      (1 * GiB)
+#define VIRT_SPLIT_LOW_RAM_ALIGN        (2 * MiB)
+#define VIRT_SPLIT_HIGH_RAM_BASE        (4 * GiB)
+
+/* The 64-bit PCIe MMIO window above RAM */
+#define VIRT_SPLIT_HIGHMEM_MMIO_MIN     (16 * GiB)
+#define VIRT_SPLIT_HIGHMEM_MMIO_RV32    (4 * GiB)
+
+/* Physical address widths of RV64 (Sv39..Sv57) and RV32 (Sv32) harts */
+#define VIRT_SPLIT_PHYS_BITS_RV64       56
+#define VIRT_SPLIT_PHYS_BITS_RV32       34
+
+/* A NUMA node's RAM is at most one piece in low and one in high RAM */
+#define VIRT_SPLIT_MAX_RAM_PIECES       2
+
+struct RISCVVirtSplitState {
+    RISCVVirtState parent;
+
+    uint64_t low_ram_size;
+    uint64_t highmem_mmio_size;
+
+    MemoryRegion ram_low;
+    MemoryRegion ram_high;
+};
+
+#endif

@@ -1,0 +1,90 @@
+# Shared shell helpers for the virt-split build scripts.
+# shellcheck shell=bash
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${VIRT_SPLIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virt-split}
+BUILD=${VIRT_SPLIT_BUILD:-$TOP/build}
+STEP=${STEP:-$(basename "$0")}
+
+log() { printf '[%s] %s\n' "$STEP" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "$STEP" "$*" >&2; exit 1; }
+
+need_tool() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 || die "missing tool '$t'"
+    done
+}
+
+# The Debian mirror the machine already uses, read from apt's own view of
+# its configured sources.  No host name is ever written into the project.
+apt_mirror() {
+    local codename uri
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+          awk -v c="$codename" '$2 == c { print $1; exit }')
+    if [ -z "$uri" ]; then
+        uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+              awk '$1 ~ /\/debian\/?$/ { print $1; exit }')
+    fi
+    [ -n "$uri" ] || die "no Debian mirror found in the apt configuration (run 'apt-get update' first?)"
+    echo "${uri%/}"
+}
+
+# The security mirror, for packages pinned from a -security suite.
+apt_security_mirror() {
+    local uri
+    uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
+          awk '$2 ~ /-security$/ { print $1; exit }')
+    [ -n "$uri" ] || die "no Debian security mirror found in the apt configuration"
+    echo "${uri%/}"
+}
+
+# apt_private NAME [--foreign ARCH] LINE...: set APT_OPTS to a private apt
+# configuration whose sources are the given lines, and refresh its indexes
+# once.  --foreign lets apt-get download fetch packages of another arch.
+apt_private() {
+    local name=$1 dir foreign=()
+    shift
+    if [ "${1:-}" = --foreign ]; then
+        foreign=(-o "APT::Architectures::=$2")
+        shift 2
+    fi
+    dir=$CACHE/apt/$name
+    mkdir -p "$dir/lists/partial" "$dir/archives/partial"
+    printf '%s\n' "$@" > "$dir/sources.list.new"
+    APT_OPTS=(-o "Dir::Etc::sourcelist=$dir/sources.list"
+              -o "Dir::Etc::sourceparts=-"
+              -o "Dir::State::Lists=$dir/lists"
+              -o "Dir::Cache::Archives=$dir/archives"
+              -o "Acquire::Languages=none" "${foreign[@]}")
+    if ! cmp -s "$dir/sources.list.new" "$dir/sources.list" ||
+       [ ! -e "$dir/updated.stamp" ]; then
+        mv "$dir/sources.list.new" "$dir/sources.list"
+        rm -f "$dir/updated.stamp"
+        log "refreshing package indexes ($name)"
+        apt-get "${APT_OPTS[@]}" -q update >"$dir/update.log" 2>&1 ||
+            die "apt-get update for '$name' failed: $(grep -E '^(E|W):' "$dir/update.log" | head -1)"
+        touch "$dir/updated.stamp"
+    else
+        rm -f "$dir/sources.list.new"
+    fi
+}
+
+sha256_check() {
+    local file=$1 want=$2 got
+    got=$(sha256sum "$file" | cut -d' ' -f1)
+    [ "$got" = "$want" ] || die "checksum mismatch for $(basename "$file"): got $got, want $want"
+}
+
+run_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "'$*' needs root and sudo is missing"
+    fi
+}

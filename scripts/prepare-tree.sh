@@ -1,0 +1,139 @@
+#!/bin/bash
+# Turn the pinned QEMU source into a git tree under build/qemu:
+#   pristine     the orig tarball as released
+#   debian-build Debian's patches a plain build needs (no pc-bios blobs)
+#   the project's patches/series, one commit each
+#   project-files the project's own files
+# Re-preparing resets the existing tree with git, so files that did not
+# change keep their timestamps and ninja rebuilds only what did.
+STEP=prepare-tree
+. "$(dirname "$0")/lib.sh"
+
+DEBIAN_PATCHES="skip-unpack-edk2-blobs.patch skip-install-dtb.patch disable-pycotap.patch"
+SRC=$BUILD/qemu
+STAMP=$BUILD/qemu.stamp
+GIT=(git -C "$SRC" -c user.name=virt-split -c user.email=virt-split@localhost
+     -c commit.gpgsign=false)
+
+read -r _ _ _ version _ _ < <(awk '$1 == "src" && $2 == "qemu"' "$TOP/assets.lock")
+orig=$CACHE/src/qemu_$(v=${version#*:}; echo "${v%-*}").orig.tar.xz
+debtar=$CACHE/src/qemu_${version#*:}.debian.tar.xz
+
+inputs_hash() {
+    { echo "$version $DEBIAN_PATCHES"
+      cat "$TOP/patches/series"
+      awk '!/^#/ && NF' "$TOP/patches/series" | while read -r p _; do
+          cat "$TOP/patches/$p"
+      done
+    } | sha256sum | cut -d' ' -f1
+}
+
+# Project files live in the repository; copy them in when the repository
+# copy is newer, so edits made inside the tree are not overwritten.
+sync_project_files() {
+    local from to
+    while read -r from to; do
+        case $from in ''|'#'*) continue ;; esac
+        [ -e "$TOP/$from" ] || continue
+        mkdir -p "$(dirname "$SRC/$to")"
+        cp -u "$TOP/$from" "$SRC/$to"
+    done < "$TOP/scripts/project-files"
+}
+
+unpack_pristine() {
+    local tmp=$BUILD/qemu.tmp
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    log "unpacking $(basename "$orig")"
+    tar -xJf "$orig" -C "$tmp" --strip-components=1 || die "cannot unpack $orig"
+    git -C "$tmp" init -q -b master || die "git init failed"
+    mv "$tmp" "$SRC"
+    "${GIT[@]}" add -A -f
+    "${GIT[@]}" commit -q -m "QEMU $version (pristine orig tarball)"
+    "${GIT[@]}" tag -f pristine >/dev/null
+    local dtmp
+    dtmp=$(mktemp -d)
+    tar -xJf "$debtar" -C "$dtmp" || die "cannot unpack $debtar"
+    for p in $DEBIAN_PATCHES; do
+        patch -d "$SRC" -p1 -s --no-backup-if-mismatch < "$dtmp/debian/patches/$p" ||
+            die "Debian patch $p does not apply"
+    done
+    rm -rf "$dtmp"
+    "${GIT[@]}" add -A -f
+    "${GIT[@]}" commit -q -m "Debian build patches: $DEBIAN_PATCHES"
+    "${GIT[@]}" tag -f debian-build >/dev/null
+}
+
+tree_has_local_work() {
+    "${GIT[@]}" rev-parse -q --verify project-files >/dev/null || return 1
+    [ "$("${GIT[@]}" rev-list --count project-files..HEAD)" != 0 ] && return 0
+    local changed
+    changed=$("${GIT[@]}" status --porcelain --untracked-files=no |
+              awk '{ print $2 }' | grep -vxF -f <(awk '!/^#/ && NF { print $2 }' \
+              "$TOP/scripts/project-files") || true)
+    [ -n "$changed" ]
+}
+
+project_tree_path() {
+    awk -v f="$1" '$1 == f { print $2 }' "$TOP/scripts/project-files"
+}
+
+# commit_project_files FILE...: copy project files into the tree and add
+# them to the last commit.
+commit_project_files() {
+    local f to
+    for f in "$@"; do
+        to=$(project_tree_path "$f")
+        [ -n "$to" ] || die "patches/series names $f, which is not in scripts/project-files"
+        [ -e "$TOP/$f" ] || die "patches/series names $f, which does not exist"
+        mkdir -p "$(dirname "$SRC/$to")"
+        cp "$TOP/$f" "$SRC/$to"
+        "${GIT[@]}" add "$to"
+    done
+    "${GIT[@]}" commit -q --amend --no-edit
+}
+
+apply_series() {
+    local p files
+    "${GIT[@]}" checkout -q -f debian-build
+    "${GIT[@]}" clean -q -fdx
+    "${GIT[@]}" checkout -q -B master
+    while read -r p files; do
+        case $p in ''|'#'*) continue ;; esac
+        "${GIT[@]}" am -q --keep-cr --empty=keep "$TOP/patches/$p" >/dev/null 2>&1 || {
+            "${GIT[@]}" am --abort >/dev/null 2>&1 || true
+            die "patch $p does not apply"
+        }
+        if [ -n "$files" ]; then
+            # shellcheck disable=SC2086
+            commit_project_files ${files//+/}
+        fi
+    done < "$TOP/patches/series"
+    sync_project_files
+    "${GIT[@]}" add -A
+    if ! "${GIT[@]}" diff --cached --quiet; then
+        "${GIT[@]}" commit -q -m "virt-split: project files"
+    fi
+    "${GIT[@]}" tag -f project-files >/dev/null
+}
+
+mkdir -p "$BUILD"
+want=$(inputs_hash)
+if [ -e "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -d "$SRC/.git" ]; then
+    sync_project_files
+    exit 0
+fi
+"$TOP/scripts/fetch-qemu-source.sh"
+need_tool git patch tar xz
+if [ -d "$SRC/.git" ] && "${GIT[@]}" rev-parse -q --verify debian-build >/dev/null; then
+    if tree_has_local_work && [ -z "${FORCE:-}" ]; then
+        die "build/qemu has commits or changes not in patches/; run 'make refresh-patches' first, or FORCE=1 to discard them"
+    fi
+else
+    rm -rf "$SRC"
+    unpack_pristine
+fi
+rm -f "$STAMP"
+log "applying patches/series"
+apply_series
+echo "$want" > "$STAMP"

@@ -1,0 +1,77 @@
+#!/bin/bash
+# refresh-patches.sh [TREE]: turn the commits of a prepared QEMU tree
+# (default build/qemu) back into patches/ and the project's own files.
+#
+# Every commit after the debian-build tag becomes one patch of the
+# series, holding its changes to upstream files.  A commit that adds a
+# project file (see scripts/project-files) lists it after the patch name
+# in patches/series, so the file is committed together with its build
+# glue and every step of the series builds.  Project files are copied
+# back from the tree's working copy.
+STEP=refresh-patches
+. "$(dirname "$0")/lib.sh"
+
+TREE=${1:-$BUILD/qemu}
+GIT=(git -C "$TREE")
+[ -d "$TREE/.git" ] || [ -f "$TREE/.git" ] || die "$TREE is not a prepared tree; run 'make prepare' first"
+"${GIT[@]}" rev-parse -q --verify debian-build >/dev/null || die "$TREE has no debian-build tag"
+
+declare -A REPO_PATH
+EXCLUDE=()
+while read -r from to; do
+    case $from in ''|'#'*) continue ;; esac
+    REPO_PATH[$to]=$from
+    EXCLUDE+=(":(exclude)$to")
+done < "$TOP/scripts/project-files"
+
+if [ -n "$("${GIT[@]}" status --porcelain --untracked-files=no -- . "${EXCLUDE[@]}")" ]; then
+    die "$TREE has uncommitted changes to upstream files; commit them first"
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+declare -A CLAIMED
+n=0
+: > "$out/series"
+for c in $("${GIT[@]}" rev-list --reverse debian-build..HEAD); do
+    subject=$("${GIT[@]}" log -1 --format=%s "$c")
+    [ "$subject" != "virt-split: project files" ] || continue
+    added=()
+    for f in $("${GIT[@]}" diff-tree --no-commit-id --name-only -r "$c"); do
+        if [ -n "${REPO_PATH[$f]:-}" ] && [ -z "${CLAIMED[$f]:-}" ]; then
+            CLAIMED[$f]=1
+            added+=("+${REPO_PATH[$f]}")
+        fi
+    done
+    diff=$("${GIT[@]}" diff-tree --no-commit-id -r --name-only "$c" -- . "${EXCLUDE[@]}")
+    if [ -z "$diff" ] && [ "${#added[@]}" = 0 ]; then
+        log "folding $(git -C "$TREE" log -1 --format=%h "$c") ('$subject') into the project files"
+        continue
+    fi
+    n=$((n + 1))
+    name=$(printf '%04d-%s.patch' "$n" \
+           "$(echo "$subject" | tr -c 'A-Za-z0-9._\n' '-' | tr -s '-' | cut -c1-52 | sed 's/-$//')")
+    {
+        "${GIT[@]}" log -1 --format=email "$c" |
+            sed '1s/^From [0-9a-f]*/From 0000000000000000000000000000000000000000/'
+        echo "---"
+        if [ -n "$diff" ]; then
+            "${GIT[@]}" diff-tree --no-commit-id -p --stat=72 -r "$c" -- . "${EXCLUDE[@]}"
+        fi
+    } > "$out/$name"
+    echo "$name${added[*]:+ ${added[*]}}" >> "$out/series"
+done
+
+for to in "${!REPO_PATH[@]}"; do
+    if [ -e "$TREE/$to" ]; then
+        mkdir -p "$(dirname "$TOP/${REPO_PATH[$to]}")"
+        cmp -s "$TREE/$to" "$TOP/${REPO_PATH[$to]}" ||
+            cp "$TREE/$to" "$TOP/${REPO_PATH[$to]}"
+    fi
+done
+rm -f "$TOP"/patches/*.patch
+cp "$out"/*.patch "$TOP/patches/" 2>/dev/null || true
+{ echo "# One patch per line, applied in order; a +path after a patch is a"
+  echo "# project file committed together with it."
+  cat "$out/series"; } > "$TOP/patches/series"
+log "wrote $n patches to patches/"
