@@ -47,6 +47,6 @@ install_firmware() {
 configure
 log "building qemu-system-riscv64"
 ninja -C "$OBJ" qemu-system-riscv64 >"$BUILD/ninja.log" 2>&1 ||
-    die "build failed: $(grep -m1 -E 'error:|FAILED' "$BUILD/ninja.log")"
+    die "build failed: $(grep -m1 -E 'error:' "$BUILD/ninja.log" || grep -m1 FAILED "$BUILD/ninja.log")"
 install_firmware
 ln -sfn obj/qemu-system-riscv64 "$BUILD/qemu-system-riscv64"

@@ -88,3 +88,20 @@ run_root() {
         die "'$*' needs root and sudo is missing"
     fi
 }
+
+# series_hash EXTRA: what a prepared tree was made from: EXTRA (the QEMU
+# version and Debian patches) and patches/.  The tree is re-prepared when
+# it changes.
+series_hash() {
+    { echo "$1"
+      cat "$TOP/patches/series"
+      awk '!/^#/ && NF { print $1 }' "$TOP/patches/series" | while read -r p; do
+          cat "$TOP/patches/$p"
+      done
+    } | sha256sum | cut -d' ' -f1
+}
+
+DEBIAN_PATCHES="skip-unpack-edk2-blobs.patch skip-install-dtb.patch disable-pycotap.patch"
+qemu_version() {
+    awk '$1 == "src" && $2 == "qemu" { print $4 }' "$TOP/assets.lock"
+}

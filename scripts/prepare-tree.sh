@@ -9,7 +9,7 @@
 STEP=prepare-tree
 . "$(dirname "$0")/lib.sh"
 
-DEBIAN_PATCHES="skip-unpack-edk2-blobs.patch skip-install-dtb.patch disable-pycotap.patch"
+
 SRC=$BUILD/qemu
 STAMP=$BUILD/qemu.stamp
 GIT=(git -C "$SRC" -c user.name=virt-split -c user.email=virt-split@localhost
@@ -18,15 +18,6 @@ GIT=(git -C "$SRC" -c user.name=virt-split -c user.email=virt-split@localhost
 read -r _ _ _ version _ _ < <(awk '$1 == "src" && $2 == "qemu"' "$TOP/assets.lock")
 orig=$CACHE/src/qemu_$(v=${version#*:}; echo "${v%-*}").orig.tar.xz
 debtar=$CACHE/src/qemu_${version#*:}.debian.tar.xz
-
-inputs_hash() {
-    { echo "$version $DEBIAN_PATCHES"
-      cat "$TOP/patches/series"
-      awk '!/^#/ && NF' "$TOP/patches/series" | while read -r p _; do
-          cat "$TOP/patches/$p"
-      done
-    } | sha256sum | cut -d' ' -f1
-}
 
 # Project files live in the repository; copy them in when the repository
 # copy is newer, so edits made inside the tree are not overwritten.
@@ -118,7 +109,7 @@ apply_series() {
 }
 
 mkdir -p "$BUILD"
-want=$(inputs_hash)
+want=$(series_hash "$version $DEBIAN_PATCHES")
 if [ -e "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -d "$SRC/.git" ]; then
     sync_project_files
     exit 0

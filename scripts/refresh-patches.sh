@@ -74,4 +74,9 @@ cp "$out"/*.patch "$TOP/patches/" 2>/dev/null || true
 { echo "# One patch per line, applied in order; a +path after a patch is a"
   echo "# project file committed together with it."
   cat "$out/series"; } > "$TOP/patches/series"
+# The tree now matches patches/: record that, so it is not re-prepared.
+if [ "$TREE" = "$BUILD/qemu" ]; then
+    "${GIT[@]}" tag -f project-files >/dev/null
+    series_hash "$(qemu_version) $DEBIAN_PATCHES" > "$BUILD/qemu.stamp"
+fi
 log "wrote $n patches to patches/"

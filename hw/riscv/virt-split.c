@@ -24,6 +24,7 @@
 #include "hw/acpi/aml-build.h"
 #include "hw/firmware/smbios.h"
 #include "system/device_tree.h"
+#include "system/system.h"
 #include "system/memory.h"
 #include <libfdt.h>
 
@@ -167,17 +168,19 @@ static void virt_split_place_high_pcie(RISCVVirtSplitState *vss)
                                           : VIRT_SPLIT_HIGHMEM_MMIO_MIN;
     }
     if (top > limit) {
-        error_report("virt-split: -m %" PRIu64 "M puts RAM up to 0x%" HWADDR_PRIx
-                     ", above the %u-bit physical address limit 0x%" PRIx64,
-                     MACHINE(vss)->ram_size / MiB, top, phys_bits, limit);
+        error_report("virt-split: -m %" PRIu64 "M puts RAM up to 0x%"
+                     HWADDR_PRIx ", which exceeds the %u-bit physical "
+                     "address limit 0x%" PRIx64, MACHINE(vss)->ram_size / MiB,
+                     top, phys_bits, limit);
         exit(1);
     }
     s->high_pcie_mmio.size = size;
     s->high_pcie_mmio.base = ROUND_UP(top, size);
     if (s->high_pcie_mmio.base > limit - size) {
-        error_report("virt-split: highmem-mmio-size=%" PRIu64 "G above RAM "
-                     "ending at 0x%" HWADDR_PRIx " exceeds the %u-bit "
-                     "physical address limit 0x%" PRIx64, size / GiB, top,
+        error_report("virt-split: RAM up to 0x%" HWADDR_PRIx " and a %" PRIu64
+                     " GiB PCIe window (highmem-mmio-size) above it exceed "
+                     "the %u-bit physical address limit 0x%" PRIx64
+                     "; reduce -m or highmem-mmio-size", top, size / GiB,
                      phys_bits, limit);
         exit(1);
     }

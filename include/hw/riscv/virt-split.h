@@ -18,8 +18,8 @@ OBJECT_DECLARE_SIMPLE_TYPE(RISCVVirtSplitState, RISCV_VIRT_SPLIT_MACHINE)
  * Low RAM starts where virt's RAM does and must end at or below the x86
  * MSI doorbell window, which an x86 IOMMU never lets VFIO map.
  */
-#define VIRT_SPLIT_LOW_RAM_BASE         0x80000000ULL
-#define VIRT_SPLIT_MSI_WINDOW_BASE      0xfee00000ULL
+#define VIRT_SPLIT_LOW_RAM_BASE         UINT64_C(0x80000000)
+#define VIRT_SPLIT_MSI_WINDOW_BASE      UINT64_C(0xfee00000)
 #define VIRT_SPLIT_LOW_RAM_MAX          (VIRT_SPLIT_MSI_WINDOW_BASE - \
                                          VIRT_SPLIT_LOW_RAM_BASE)
 #define VIRT_SPLIT_LOW_RAM_DEFAULT      (1 * GiB)

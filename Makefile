@@ -1,0 +1,55 @@
+# virt-split: build QEMU 10.2.2 with the virt-split machine, run it, test it.
+# See README.md.
+
+MACHINE ?= virt-split
+MEM ?= 4G
+SMP ?= 2
+ARGS ?=
+
+SHELL := /bin/bash
+QEMU := build/qemu-system-riscv64
+
+.PHONY: all build prepare run check check-qtest check-virt-golden check-docs \
+        patches refresh-patches virt-golden clean distclean
+
+all: build
+
+build:
+	@scripts/build-qemu.sh
+
+prepare:
+	@scripts/prepare-tree.sh
+
+run: build
+	@scripts/deps.sh guest
+	@scripts/run-guest.sh --machine $(MACHINE) --mem $(MEM) --smp $(SMP) -- $(ARGS) | \
+	    scripts/demo-summary.sh
+
+check: build
+	@scripts/check.sh all
+
+check-qtest: build
+	@scripts/check.sh qtest
+
+check-virt-golden: build
+	@scripts/check.sh virt-golden
+
+check-docs: build
+	@scripts/check.sh docs
+
+patches: build
+	@scripts/make-patches.sh
+
+refresh-patches:
+	@scripts/refresh-patches.sh
+
+# Re-record tests/virt-golden from a pristine 10.2.2 build (no patches).
+virt-golden:
+	@scripts/build-pristine.sh
+	@tests/virt-golden/run.sh generate build/pristine-obj/qemu-system-riscv64
+
+clean:
+	rm -rf build/obj build/pristine-obj build/guest build/docs out
+
+distclean:
+	rm -rf build out

@@ -1,0 +1,98 @@
+#!/bin/bash
+# check.sh SUITE...: run the project's test suites against the built QEMU
+# and end with one "N passed, N failed" line.  Suites:
+#   qtest        QEMU's riscv64 qtests that cover machines, plus virt-split-test
+#   virt-golden  virt's device tree and memory map equal pristine 10.2.2's
+#   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings
+#   boot         a Debian kernel boots on virt-split and sees split RAM
+#   all          all of the above
+STEP=check
+. "$(dirname "$0")/lib.sh"
+
+OBJ=$BUILD/obj
+QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
+RESULTS=$BUILD/check-results
+: > "$RESULTS"
+
+record() { # record STATUS NAME
+    echo "$1 $2" >> "$RESULTS"
+    printf '%-4s %s\n' "$1" "$2"
+}
+
+suite_qtest() {
+    local t targets=() log
+    for t in "${QTESTS[@]}"; do
+        targets+=("tests/qtest/$t")
+    done
+    log "building qtests: ${QTESTS[*]}"
+    ninja -C "$OBJ" "${targets[@]}" >"$BUILD/qtest-build.log" 2>&1 ||
+        die "building qtests failed: $(grep -m1 -E 'error:|FAILED' "$BUILD/qtest-build.log")"
+    for t in "${QTESTS[@]}"; do
+        log=$BUILD/qtest-$t.log
+        # qtests find the firmware through the data directory as QEMU does
+        (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 \
+            timeout 600 "tests/qtest/$t" --tap -k) >"$log" 2>&1
+        local rc=$? cases
+        cases=$(grep -cE '^(not )?ok ' "$log" || true)
+        if [ "$cases" = 0 ]; then
+            record FAIL "qtest/$t: no test ran (exit $rc, see $log)"
+            continue
+        fi
+        grep -E '^not ok ' "$log" | while read -r line; do
+            record FAIL "qtest/$t: $line"
+        done
+        grep -E '^ok ' "$log" | grep -v '# SKIP' | while read -r line; do
+            echo "PASS qtest/$t" >> "$RESULTS"
+        done
+        grep -E '^ok .*# SKIP' "$log" | while read -r line; do
+            record SKIP "qtest/$t: $line"
+        done
+        if [ "$rc" != 0 ] && ! grep -qE '^not ok ' "$log"; then
+            record FAIL "qtest/$t: exited with $rc (see $log)"
+        fi
+        echo "     qtest/$t: $(grep -cE '^ok ' "$log") ok, $(grep -cE '^not ok ' "$log") not ok"
+    done
+}
+
+suite_virt_golden() {
+    local line
+    while read -r line; do
+        case $line in
+        "ok   "*) echo "PASS virt-golden/${line#ok   }" >> "$RESULTS" ;;
+        FAIL*) record FAIL "virt-golden/${line#FAIL }" ;;
+        *) echo "     $line" ;;
+        esac
+    done < <("$TOP/tests/virt-golden/run.sh" check "$BUILD/qemu-system-riscv64" 2>&1)
+    echo "     virt-golden: $(grep -c '^PASS virt-golden' "$RESULTS") configurations identical to pristine 10.2.2"
+}
+
+suite_boot() {
+    "$TOP/tests/boot/smoke.sh" "$RESULTS"
+}
+
+suite_docs() {
+    "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
+        record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
+}
+
+[ $# -gt 0 ] || set -- all
+for s in "$@"; do
+    case $s in
+    all) set -- qtest virt-golden docs boot; break ;;
+    esac
+done
+for s in "$@"; do
+    log "suite $s"
+    case $s in
+    qtest) suite_qtest ;;
+    virt-golden) suite_virt_golden ;;
+    boot) suite_boot ;;
+    docs) suite_docs ;;
+    *) die "unknown suite '$s'" ;;
+    esac
+done
+pass=$(grep -c '^PASS' "$RESULTS" || true)
+fail=$(grep -c '^FAIL' "$RESULTS" || true)
+skip=$(grep -c '^SKIP' "$RESULTS" || true)
+echo "$pass passed, $fail failed${skip:+, $skip skipped}" | sed 's/, 0 skipped//'
+[ "$fail" = 0 ]

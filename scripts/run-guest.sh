@@ -1,0 +1,67 @@
+#!/bin/bash
+# run-guest.sh [options] [-- extra QEMU arguments]
+# Boot the Debian riscv64 kernel with the project's initramfs on the built
+# QEMU, wait for the init's VS-END marker and print the console log.
+#   --machine M      virt-split (default) or virt, with optional ,props
+#   --mem SIZE       -m value (default 4G)
+#   --smp N          (default 2)
+#   --firmware F     opensbi (default): fw_dynamic with -kernel/-initrd
+#   --append TEXT    extra kernel command line
+#   --log FILE       console log (default: a temporary file)
+#   --timeout S      seconds before the guest counts as hung (default 300)
+#   --quiet          print only the VS- summary lines
+STEP=run-guest
+. "$(dirname "$0")/lib.sh"
+
+machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --machine) machine=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --firmware) firmware=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
+    --log) log=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --quiet) quiet=1; shift ;;
+    --) shift; break ;;
+    *) die "unknown option '$1' (see the header of $0)" ;;
+    esac
+done
+
+QEMU=$BUILD/qemu-system-riscv64
+[ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
+KVER=7.2.12+deb14-riscv64
+"$TOP/scripts/fetch-deb.sh" "linux-binary-$KVER:riscv64"
+kernel=$CACHE/debs/linux-binary-${KVER}_riscv64/root/usr/lib/modules/$KVER/vmlinuz
+[ -e "$kernel" ] || die "linux-binary-$KVER has no vmlinuz"
+initrd=$BUILD/guest/initramfs.cpio.gz
+mkdir -p "$BUILD/guest"
+"$TOP/scripts/mk-initramfs.sh" "$initrd"
+
+[ -n "$log" ] || { log=$(mktemp); trap 'rm -f "$log"' EXIT; }
+cmdline="console=ttyS0 quiet panic=-1 $append"
+case $firmware in
+opensbi) fwargs=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline") ;;
+*) die "unknown --firmware '$firmware' (opensbi)" ;;
+esac
+
+set +e
+timeout "$timeout" "$QEMU" -M "$machine" -m "$mem" -smp "$smp" \
+    -display none -serial "file:$log" -monitor none -no-reboot \
+    "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
+rc=$?
+set -e
+if ! grep -q '^VS-END' "$log"; then
+    [ "$rc" != 124 ] || echo "[$STEP] error: guest did not reach VS-END within ${timeout}s" >&2
+    [ "$rc" = 124 ] || echo "[$STEP] error: QEMU exited with $rc before VS-END: $(tail -1 "$log.qemu")" >&2
+    tail -20 "$log" | sed 's/^/  console: /' >&2
+    rm -f "$log.qemu"
+    exit 1
+fi
+rm -f "$log.qemu"
+if [ -n "$quiet" ]; then
+    tr -d '\r' < "$log" | grep '^VS-'
+else
+    tr -d '\r' < "$log"
+fi

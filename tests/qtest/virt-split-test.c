@@ -1,0 +1,439 @@
+/*
+ * QTest for the RISC-V virt-split machine: RAM layout, device tree
+ * memory nodes, NUMA, the PCIe window, properties and their limits.
+ *
+ * Copyright (c) 2026 The virt-split developers
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include <libfdt.h>
+
+#define LOW_BASE        0x80000000ULL
+#define HIGH_BASE       0x100000000ULL
+#define MSI_WINDOW      0xfee00000ULL
+#define PATTERN         0x5a5aa5a5c3c33c3cULL
+#define MAX_MEM_NODES   8
+
+typedef struct MemNode {
+    uint64_t base;
+    uint64_t size;
+    int numa_id;                /* -1 without numa-node-id */
+} MemNode;
+
+typedef struct Layout {
+    int n;
+    MemNode node[MAX_MEM_NODES];
+    uint64_t pci_mmio64_base;
+    uint64_t pci_mmio64_size;
+} Layout;
+
+static uint64_t fdt_read_u64(const fdt32_t *cells)
+{
+    return ((uint64_t)fdt32_to_cpu(cells[0]) << 32) | fdt32_to_cpu(cells[1]);
+}
+
+static void *dump_dtb(QTestState *qts)
+{
+    g_autofree char *path = NULL;
+    g_autoptr(GError) err = NULL;
+    gchar *dtb;
+    gsize len;
+    int fd;
+
+    fd = g_file_open_tmp("virt-split-test-XXXXXX.dtb", &path, &err);
+    g_assert_no_error(err);
+    close(fd);
+    qtest_qmp_assert_success(qts, "{ 'execute': 'dumpdtb',"
+                             "  'arguments': { 'filename': %s } }", path);
+    g_assert_true(g_file_get_contents(path, &dtb, &len, &err));
+    g_assert_no_error(err);
+    unlink(path);
+    g_assert_cmpint(fdt_check_header(dtb), ==, 0);
+    return dtb;
+}
+
+/* The /memory nodes in device tree order */
+static void parse_memory_nodes(const void *fdt, Layout *l)
+{
+    int off, len;
+
+    for (off = fdt_next_node(fdt, -1, NULL); off >= 0;
+         off = fdt_next_node(fdt, off, NULL)) {
+        const char *type = fdt_getprop(fdt, off, "device_type", NULL);
+        const fdt32_t *reg, *id;
+
+        if (!type || strcmp(type, "memory")) {
+            continue;
+        }
+        g_assert_cmpint(l->n, <, MAX_MEM_NODES);
+        reg = fdt_getprop(fdt, off, "reg", &len);
+        /* EDK2 ignores memory nodes that are not exactly one pair */
+        g_assert_nonnull(reg);
+        g_assert_cmpint(len, ==, 4 * sizeof(fdt32_t));
+        l->node[l->n].base = fdt_read_u64(reg);
+        l->node[l->n].size = fdt_read_u64(reg + 2);
+        id = fdt_getprop(fdt, off, "numa-node-id", &len);
+        l->node[l->n].numa_id = id ? fdt32_to_cpu(*id) : -1;
+        l->n++;
+    }
+}
+
+/* The 64-bit memory entry of the PCIe host's "ranges" */
+static void parse_pci_window(const void *fdt, Layout *l)
+{
+    int off = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+    const fdt32_t *r;
+    int len, i;
+
+    g_assert_cmpint(off, >=, 0);
+    r = fdt_getprop(fdt, off, "ranges", &len);
+    g_assert_nonnull(r);
+    /* each entry: 3 PCI address cells, 2 CPU address cells, 2 size cells */
+    for (i = 0; i + 7 <= len / 4; i += 7) {
+        if ((fdt32_to_cpu(r[i]) >> 24 & 3) == 3) {
+            l->pci_mmio64_base = fdt_read_u64(r + i + 3);
+            l->pci_mmio64_size = fdt_read_u64(r + i + 5);
+        }
+    }
+    g_assert_cmpuint(l->pci_mmio64_size, !=, 0);
+}
+
+static QTestState *start_layout(Layout *l, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+static QTestState *start_layout(Layout *l, const char *fmt, ...)
+{
+    g_autofree char *args = NULL;
+    g_autofree void *fdt = NULL;
+    QTestState *qts;
+    va_list ap;
+
+    va_start(ap, fmt);
+    args = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qts = qtest_initf("-M virt-split -bios none %s", args);
+    fdt = dump_dtb(qts);
+    memset(l, 0, sizeof(*l));
+    parse_memory_nodes(fdt, l);
+    parse_pci_window(fdt, l);
+    return qts;
+}
+
+static void assert_node(const Layout *l, int i, uint64_t base, uint64_t size,
+                        int numa_id)
+{
+    g_assert_cmpint(i, <, l->n);
+    g_assert_cmphex(l->node[i].base, ==, base);
+    g_assert_cmphex(l->node[i].size, ==, size);
+    g_assert_cmpint(l->node[i].numa_id, ==, numa_id);
+}
+
+static void assert_ram_at(QTestState *qts, uint64_t addr)
+{
+    qtest_writeq(qts, addr, PATTERN ^ addr);
+    g_assert_cmphex(qtest_readq(qts, addr), ==, PATTERN ^ addr);
+}
+
+/* Writes to unassigned addresses are dropped and reads return zero */
+static void assert_nothing_at(QTestState *qts, uint64_t addr)
+{
+    qtest_writeq(qts, addr, PATTERN);
+    g_assert_cmphex(qtest_readq(qts, addr), ==, 0);
+}
+
+static void assert_ram_range(QTestState *qts, uint64_t base, uint64_t size)
+{
+    assert_ram_at(qts, base);
+    assert_ram_at(qts, base + size - 8);
+}
+
+/* No flat-view region of the "memory" address space overlaps the hole */
+static void assert_hole_unmapped(QTestState *qts, uint64_t start,
+                                 uint64_t end)
+{
+    g_autofree char *mtree = qtest_hmp(qts, "info mtree -f");
+    g_auto(GStrv) lines = g_strsplit(mtree, "\n", -1);
+    bool in_memory_view = false;
+    int i;
+
+    for (i = 0; lines[i]; i++) {
+        uint64_t lo, hi;
+
+        if (g_str_has_prefix(lines[i], "FlatView")) {
+            in_memory_view = false;
+        } else if (g_str_has_prefix(lines[i], " AS \"memory\"")) {
+            in_memory_view = true;
+        } else if (in_memory_view &&
+                   sscanf(lines[i], " %" SCNx64 "-%" SCNx64, &lo, &hi) == 2) {
+            g_assert_false(lo < end && hi >= start);
+        }
+    }
+}
+
+static void test_split_4g(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 4G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 0, LOW_BASE, 1 * GiB, -1);
+    assert_node(&l, 1, HIGH_BASE, 3 * GiB, -1);
+    assert_ram_range(qts, LOW_BASE, 1 * GiB);
+    assert_ram_range(qts, HIGH_BASE, 3 * GiB);
+    assert_nothing_at(qts, 0xc0000000);
+    assert_nothing_at(qts, MSI_WINDOW);
+    assert_nothing_at(qts, 0xfffffff8);
+    assert_nothing_at(qts, HIGH_BASE + 3 * GiB);
+    assert_hole_unmapped(qts, 0xc0000000, HIGH_BASE);
+    /* the 64-bit PCIe window stays where virt puts it for small guests */
+    g_assert_cmphex(l.pci_mmio64_base, ==, 16 * GiB);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 16 * GiB);
+    qtest_quit(qts);
+}
+
+static void test_fits_in_low_ram(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 512M");
+
+    g_assert_cmpint(l.n, ==, 1);
+    assert_node(&l, 0, LOW_BASE, 512 * MiB, -1);
+    assert_ram_range(qts, LOW_BASE, 512 * MiB);
+    assert_nothing_at(qts, LOW_BASE + 512 * MiB);
+    assert_nothing_at(qts, HIGH_BASE);
+    qtest_quit(qts);
+}
+
+static void test_low_ram_size_max(void)
+{
+    uint64_t low = 2030 * MiB;
+    Layout l;
+    QTestState *qts = start_layout(&l, "-M low-ram-size=2030M -m 3G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 0, LOW_BASE, low, -1);
+    assert_node(&l, 1, HIGH_BASE, 3 * GiB - low, -1);
+    g_assert_cmphex(LOW_BASE + low, ==, MSI_WINDOW);
+    assert_ram_range(qts, LOW_BASE, low);
+    assert_ram_range(qts, HIGH_BASE, 3 * GiB - low);
+    assert_nothing_at(qts, MSI_WINDOW);
+    assert_hole_unmapped(qts, MSI_WINDOW, HIGH_BASE);
+    qtest_quit(qts);
+}
+
+static void test_low_ram_size_small(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-M low-ram-size=256M -m 2G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 0, LOW_BASE, 256 * MiB, -1);
+    assert_node(&l, 1, HIGH_BASE, 1792 * MiB, -1);
+    assert_ram_range(qts, LOW_BASE, 256 * MiB);
+    assert_nothing_at(qts, LOW_BASE + 256 * MiB);
+    assert_ram_range(qts, HIGH_BASE, 1792 * MiB);
+    qtest_quit(qts);
+}
+
+static void test_numa_straddle(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 4G -smp 2 "
+                                   "-numa node,cpus=0,mem=3G "
+                                   "-numa node,cpus=1,mem=1G");
+
+    g_assert_cmpint(l.n, ==, 3);
+    assert_node(&l, 0, LOW_BASE, 1 * GiB, 0);
+    assert_node(&l, 1, HIGH_BASE, 2 * GiB, 0);
+    assert_node(&l, 2, HIGH_BASE + 2 * GiB, 1 * GiB, 1);
+    assert_ram_range(qts, HIGH_BASE + 2 * GiB, 1 * GiB);
+    qtest_quit(qts);
+}
+
+static void test_numa_memdev(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 4G -smp 2 "
+        "-object memory-backend-ram,id=m0,size=512M "
+        "-object memory-backend-ram,id=m1,size=3584M "
+        "-numa node,cpus=0,memdev=m0 -numa node,cpus=1,memdev=m1");
+
+    g_assert_cmpint(l.n, ==, 3);
+    assert_node(&l, 0, LOW_BASE, 512 * MiB, 0);
+    assert_node(&l, 1, LOW_BASE + 512 * MiB, 512 * MiB, 1);
+    assert_node(&l, 2, HIGH_BASE, 3 * GiB, 1);
+    assert_ram_range(qts, LOW_BASE, 1 * GiB);
+    assert_ram_range(qts, HIGH_BASE, 3 * GiB);
+    qtest_quit(qts);
+}
+
+static void test_numa_empty_node(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 2G -smp 3 "
+                                   "-numa node,cpus=0,mem=1G "
+                                   "-numa node,cpus=1,mem=0 "
+                                   "-numa node,cpus=2,mem=1G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 0, LOW_BASE, 1 * GiB, 0);
+    assert_node(&l, 1, HIGH_BASE, 1 * GiB, 2);
+    qtest_quit(qts);
+}
+
+static void test_pcie_window(const void *data)
+{
+    uint64_t ram = (uintptr_t)data;
+    uint64_t top = HIGH_BASE + ram - 1 * GiB;
+    Layout l;
+    /* reserve=off: the host need not have that much memory to spare */
+    QTestState *qts = start_layout(&l, "-m %" PRIu64 "G -M memory-backend=ram "
+        "-object memory-backend-ram,id=ram,size=%" PRIu64 "G,reserve=off",
+        ram / GiB, ram / GiB);
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 1, HIGH_BASE, ram - 1 * GiB, -1);
+    assert_ram_at(qts, top - 8);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 16 * GiB);
+    g_assert_cmphex(l.pci_mmio64_base, >=, top);
+    g_assert_cmphex(l.pci_mmio64_base, ==, ROUND_UP(top, 16 * GiB));
+    qtest_quit(qts);
+}
+
+static void test_highmem_mmio_size(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m 4G -M highmem-mmio-size=64G");
+
+    g_assert_cmphex(l.pci_mmio64_base, ==, 64 * GiB);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 64 * GiB);
+    qtest_quit(qts);
+}
+
+static void test_rv32(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-cpu rv32 -m 2G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 0, LOW_BASE, 1 * GiB, -1);
+    assert_node(&l, 1, HIGH_BASE, 1 * GiB, -1);
+    /* RV32 harts reach 34 bits: a 4 GiB window fits below 16 GiB */
+    g_assert_cmphex(l.pci_mmio64_base, ==, 8 * GiB);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 4 * GiB);
+    assert_ram_range(qts, HIGH_BASE, 1 * GiB);
+    qtest_quit(qts);
+}
+
+/*
+ * Start QEMU with @args, expect exit status 1 and a one-line error that
+ * contains @expect.  dumpdtb makes a wrongly accepted setup exit with 0
+ * instead of running.
+ */
+static void assert_rejected(const char *args, const char *expect)
+{
+    g_autofree char *cmd = g_strdup_printf("%s -M virt-split -bios none "
+        "-display none -nodefaults -machine dumpdtb=/dev/null %s",
+        qtest_qemu_binary(NULL), args);
+    g_autofree char *out = NULL, *err = NULL;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) argv = NULL;
+    int status;
+
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!strstr(err, expect) || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 1) {
+        g_test_message("'%s' printed: %s", args, err);
+    }
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 1);
+    g_assert_nonnull(strstr(err, expect));
+    g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
+}
+
+static void test_reject_low_ram_size(void)
+{
+    const char *limit = "multiple of 2 MiB between 2 MiB and 2030 MiB";
+
+    assert_rejected("-M low-ram-size=2032M", limit);
+    assert_rejected("-M low-ram-size=3G", limit);
+    assert_rejected("-M low-ram-size=3M", limit);
+    assert_rejected("-M low-ram-size=0", limit);
+    assert_rejected("-M low-ram-size=lots", "low-ram-size");
+}
+
+static void test_reject_highmem_mmio_size(void)
+{
+    const char *limit = "power of 2 of at least 16 GiB";
+
+    assert_rejected("-M highmem-mmio-size=8G", limit);
+    assert_rejected("-M highmem-mmio-size=24G", limit);
+    assert_rejected("-m 4G -M highmem-mmio-size=64P",
+                    "exceed the 56-bit physical address limit");
+}
+
+static void test_reject_rv32_too_much_ram(void)
+{
+    assert_rejected("-cpu rv32 -m 10G",
+                    "exceed the 34-bit physical address limit");
+}
+
+static void test_reject_big_initrd(void)
+{
+    g_autofree char *kernel = NULL, *initrd = NULL, *args = NULL;
+    g_autoptr(GError) err = NULL;
+    int fd;
+
+    fd = g_file_open_tmp("virt-split-kernel-XXXXXX", &kernel, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ftruncate(fd, 64 * KiB), ==, 0);
+    close(fd);
+    fd = g_file_open_tmp("virt-split-initrd-XXXXXX", &initrd, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ftruncate(fd, 40 * MiB), ==, 0);
+    close(fd);
+
+    /* the initrd goes half-way into 64 MiB of low RAM: 32 MiB are left */
+    args = g_strdup_printf("-M low-ram-size=64M -m 1G -kernel %s -initrd %s",
+                           kernel, initrd);
+    assert_rejected(args, "initrd");
+    assert_rejected(args, "(41943040 bytes) does not fit in low RAM (64 MiB");
+    unlink(kernel);
+    unlink(initrd);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/virt-split/ram/split-4g", test_split_4g);
+    qtest_add_func("/virt-split/ram/fits-in-low-ram", test_fits_in_low_ram);
+    qtest_add_func("/virt-split/low-ram-size/max", test_low_ram_size_max);
+    qtest_add_func("/virt-split/low-ram-size/small", test_low_ram_size_small);
+    qtest_add_func("/virt-split/numa/straddle", test_numa_straddle);
+    qtest_add_func("/virt-split/numa/memdev", test_numa_memdev);
+    qtest_add_func("/virt-split/numa/empty-node", test_numa_empty_node);
+    qtest_add_data_func("/virt-split/pcie/16g", (void *)(uintptr_t)(16 * GiB),
+                        test_pcie_window);
+    qtest_add_data_func("/virt-split/pcie/64g", (void *)(uintptr_t)(64 * GiB),
+                        test_pcie_window);
+    qtest_add_func("/virt-split/pcie/highmem-mmio-size",
+                   test_highmem_mmio_size);
+    qtest_add_func("/virt-split/rv32/layout", test_rv32);
+    qtest_add_func("/virt-split/reject/low-ram-size",
+                   test_reject_low_ram_size);
+    qtest_add_func("/virt-split/reject/highmem-mmio-size",
+                   test_reject_highmem_mmio_size);
+    qtest_add_func("/virt-split/reject/rv32-ram", test_reject_rv32_too_much_ram);
+    qtest_add_func("/virt-split/reject/initrd-too-big",
+                   test_reject_big_initrd);
+
+    return g_test_run();
+}
