@@ -105,3 +105,28 @@ DEBIAN_PATCHES="skip-unpack-edk2-blobs.patch skip-install-dtb.patch disable-pyco
 qemu_version() {
     awk '$1 == "src" && $2 == "qemu" { print $4 }' "$TOP/assets.lock"
 }
+
+# apply_series_in DIR: apply patches/series to the git tree DIR, one
+# commit per patch; project files named after a patch join its commit.
+apply_series_in() {
+    local dir=$1 p files f to
+    local git=(git -C "$dir" -c user.name=virt-split -c user.email=virt-split@localhost
+               -c commit.gpgsign=false)
+    while read -r p files; do
+        case $p in ''|'#'*) continue ;; esac
+        "${git[@]}" am -q --keep-cr --empty=keep "$TOP/patches/$p" >/dev/null 2>&1 || {
+            "${git[@]}" am --abort >/dev/null 2>&1 || true
+            die "patch $p does not apply"
+        }
+        [ -n "$files" ] || continue
+        for f in ${files//+/}; do
+            to=$(awk -v f="$f" '$1 == f { print $2 }' "$TOP/scripts/project-files")
+            [ -n "$to" ] || die "patches/series names $f, which is not in scripts/project-files"
+            [ -e "$TOP/$f" ] || die "patches/series names $f, which does not exist"
+            mkdir -p "$(dirname "$dir/$to")"
+            cp "$TOP/$f" "$dir/$to"
+            "${git[@]}" add "$to"
+        done
+        "${git[@]}" commit -q --amend --no-edit
+    done < "$TOP/patches/series"
+}

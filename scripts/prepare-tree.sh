@@ -65,41 +65,11 @@ tree_has_local_work() {
     [ -n "$changed" ]
 }
 
-project_tree_path() {
-    awk -v f="$1" '$1 == f { print $2 }' "$TOP/scripts/project-files"
-}
-
-# commit_project_files FILE...: copy project files into the tree and add
-# them to the last commit.
-commit_project_files() {
-    local f to
-    for f in "$@"; do
-        to=$(project_tree_path "$f")
-        [ -n "$to" ] || die "patches/series names $f, which is not in scripts/project-files"
-        [ -e "$TOP/$f" ] || die "patches/series names $f, which does not exist"
-        mkdir -p "$(dirname "$SRC/$to")"
-        cp "$TOP/$f" "$SRC/$to"
-        "${GIT[@]}" add "$to"
-    done
-    "${GIT[@]}" commit -q --amend --no-edit
-}
-
 apply_series() {
-    local p files
     "${GIT[@]}" checkout -q -f debian-build
     "${GIT[@]}" clean -q -fdx
     "${GIT[@]}" checkout -q -B master
-    while read -r p files; do
-        case $p in ''|'#'*) continue ;; esac
-        "${GIT[@]}" am -q --keep-cr --empty=keep "$TOP/patches/$p" >/dev/null 2>&1 || {
-            "${GIT[@]}" am --abort >/dev/null 2>&1 || true
-            die "patch $p does not apply"
-        }
-        if [ -n "$files" ]; then
-            # shellcheck disable=SC2086
-            commit_project_files ${files//+/}
-        fi
-    done < "$TOP/patches/series"
+    apply_series_in "$SRC"
     sync_project_files
     "${GIT[@]}" add -A
     if ! "${GIT[@]}" diff --cached --quiet; then

@@ -24,6 +24,14 @@ while read -r from to; do
     EXCLUDE+=(":(exclude)$to")
 done < "$TOP/scripts/project-files"
 
+# A project file edited in the repository since it was copied into the
+# tree is newer there: keep that edit.
+for to in "${!REPO_PATH[@]}"; do
+    if [ -e "$TOP/${REPO_PATH[$to]}" ] && [ -e "$TREE/$to" ]; then
+        cp -u "$TOP/${REPO_PATH[$to]}" "$TREE/$to"
+    fi
+done
+
 if [ -n "$("${GIT[@]}" status --porcelain --untracked-files=no -- . "${EXCLUDE[@]}")" ]; then
     die "$TREE has uncommitted changes to upstream files; commit them first"
 fi

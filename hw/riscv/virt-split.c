@@ -73,7 +73,8 @@ static int virt_split_ram_pieces(RISCVVirtSplitState *vss, uint64_t offset,
     int n = 0;
 
     if (offset < low && size) {
-        pieces[n].base = virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base + offset;
+        pieces[n].base = virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base +
+                         offset;
         pieces[n].size = MIN(end, low) - offset;
         n++;
     }

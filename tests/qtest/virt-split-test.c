@@ -431,7 +431,8 @@ int main(int argc, char **argv)
                    test_reject_low_ram_size);
     qtest_add_func("/virt-split/reject/highmem-mmio-size",
                    test_reject_highmem_mmio_size);
-    qtest_add_func("/virt-split/reject/rv32-ram", test_reject_rv32_too_much_ram);
+    qtest_add_func("/virt-split/reject/rv32-ram",
+                   test_reject_rv32_too_much_ram);
     qtest_add_func("/virt-split/reject/initrd-too-big",
                    test_reject_big_initrd);
 
