@@ -9,7 +9,7 @@ ARGS ?=
 SHELL := /bin/bash
 QEMU := build/qemu-system-riscv64
 
-.PHONY: all build prepare run check check-qtest check-virt-golden check-docs \
+.PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot \
         patches refresh-patches virt-golden clean distclean
 
 all: build
@@ -22,10 +22,12 @@ prepare:
 
 run: build
 	@scripts/deps.sh guest
-	@scripts/run-guest.sh --machine $(MACHINE) --mem $(MEM) --smp $(SMP) -- $(ARGS) | \
+	@echo "Booting Debian's riscv64 kernel on -M $(MACHINE) -m $(MEM) -smp $(SMP)"
+	@scripts/run-guest.sh --quiet --machine $(MACHINE) --mem $(MEM) --smp $(SMP) -- $(ARGS) | \
 	    scripts/demo-summary.sh
 
 check: build
+	@scripts/deps.sh guest boot docs
 	@scripts/check.sh all
 
 check-qtest: build
@@ -37,6 +39,10 @@ check-virt-golden: build
 check-docs: build
 	@scripts/check.sh docs
 
+check-boot: build
+	@scripts/deps.sh guest boot
+	@scripts/check.sh boot
+
 patches: build
 	@scripts/make-patches.sh
 
@@ -45,11 +51,12 @@ refresh-patches:
 
 # Re-record tests/virt-golden from a pristine 10.2.2 build (no patches).
 virt-golden:
-	@scripts/build-pristine.sh
+	@scripts/build-qemu.sh --pristine
 	@tests/virt-golden/run.sh generate build/pristine-obj/qemu-system-riscv64
 
 clean:
-	rm -rf build/obj build/pristine-obj build/guest build/docs out
+	rm -rf build/obj build/pristine-obj build/docs-obj build/guest build/boot-logs \
+	    build/*.log build/check-results out
 
 distclean:
 	rm -rf build out

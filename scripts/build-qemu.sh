@@ -4,8 +4,16 @@
 STEP=build-qemu
 . "$(dirname "$0")/lib.sh"
 
+# --pristine builds QEMU 10.2.2 without the project's changes (only
+# Debian's build patches) in build/pristine-obj, for the virt golden files.
+PRISTINE=
+[ "${1:-}" != --pristine ] || PRISTINE=1
 SRC=$BUILD/qemu
 OBJ=$BUILD/obj
+if [ -n "$PRISTINE" ]; then
+    SRC=$BUILD/pristine-src
+    OBJ=$BUILD/pristine-obj
+fi
 CONFIGURE_ARGS=(--target-list=riscv64-softmmu --disable-download
                 --disable-install-blobs --disable-docs
                 --python=/usr/bin/python3)
@@ -44,9 +52,13 @@ install_firmware() {
 
 "$TOP/scripts/deps.sh" build
 "$TOP/scripts/prepare-tree.sh"
+if [ -n "$PRISTINE" ] && [ ! -e "$SRC/.git" ]; then
+    git -C "$BUILD/qemu" worktree add -q --detach "$SRC" debian-build ||
+        die "cannot check out the pristine tree"
+fi
 configure
 log "building qemu-system-riscv64"
-ninja -C "$OBJ" qemu-system-riscv64 >"$BUILD/ninja.log" 2>&1 ||
-    die "build failed: $(grep -m1 -E 'error:' "$BUILD/ninja.log" || grep -m1 FAILED "$BUILD/ninja.log")"
+ninja -C "$OBJ" qemu-system-riscv64 >"$OBJ.ninja.log" 2>&1 ||
+    die "build failed: $(grep -m1 -E "error:" "$OBJ.ninja.log" || grep -m1 FAILED "$OBJ.ninja.log")"
 install_firmware
-ln -sfn obj/qemu-system-riscv64 "$BUILD/qemu-system-riscv64"
+[ -n "$PRISTINE" ] || ln -sfn obj/qemu-system-riscv64 "$BUILD/qemu-system-riscv64"

@@ -39,11 +39,34 @@ initrd=$BUILD/guest/initramfs.cpio.gz
 mkdir -p "$BUILD/guest"
 "$TOP/scripts/mk-initramfs.sh" "$initrd"
 
-[ -n "$log" ] || { log=$(mktemp); trap 'rm -f "$log"' EXIT; }
+[ -n "$log" ] || { log=$(mktemp); tmplog=1; }
 cmdline="console=ttyS0 quiet panic=-1 $append"
+tmpdir=$(mktemp -d)
+trap 'rm -rf "$tmpdir"; [ -z "${tmplog:-}" ] || rm -f "$log"' EXIT
 case $firmware in
-opensbi) fwargs=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline") ;;
-*) die "unknown --firmware '$firmware' (opensbi)" ;;
+opensbi)
+    fwargs=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+    ;;
+edk2)
+    # EDK2 as pflash; it takes kernel, initrd and command line from fw_cfg
+    "$TOP/scripts/fetch-deb.sh" qemu-efi-riscv64
+    fw=$CACHE/debs/qemu-efi-riscv64_all/root/usr/share/qemu-efi-riscv64
+    cp "$fw/RISCV_VIRT_VARS.fd" "$tmpdir/vars.fd"
+    fwargs=(-blockdev "node-name=code,driver=file,read-only=on,filename=$fw/RISCV_VIRT_CODE.fd"
+            -blockdev "node-name=vars,driver=file,filename=$tmpdir/vars.fd"
+            -M pflash0=code,pflash1=vars
+            -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+    ;;
+uboot-booti)
+    # U-Boot as the OpenSBI payload; distro boot runs extlinux, i.e. booti
+    "$TOP/scripts/deps.sh" boot
+    "$TOP/scripts/fetch-deb.sh" u-boot-qemu
+    "$TOP/scripts/mk-bootdisk.sh" "$BUILD/guest/extlinux.img" "$kernel" "$initrd" "$cmdline"
+    cp "$BUILD/guest/extlinux.img" "$tmpdir/disk.img"
+    fwargs=(-kernel "$CACHE/debs/u-boot-qemu_all/root/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
+            -drive "file=$tmpdir/disk.img,format=raw,if=virtio")
+    ;;
+*) die "unknown --firmware '$firmware' (opensbi, edk2, uboot-booti)" ;;
 esac
 
 set +e
