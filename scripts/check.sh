@@ -28,30 +28,34 @@ suite_qtest() {
     ninja -C "$OBJ" "${targets[@]}" >"$BUILD/qtest-build.log" 2>&1 ||
         die "building qtests failed: $(grep -m1 -E 'error:|FAILED' "$BUILD/qtest-build.log")"
     for t in "${QTESTS[@]}"; do
-        log=$BUILD/qtest-$t.log
-        # qtests find the firmware through the data directory as QEMU does
-        (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 \
-            timeout 600 "tests/qtest/$t" --tap -k) >"$log" 2>&1
-        local rc=$? cases
-        cases=$(grep -cE '^(not )?ok ' "$log" || true)
-        if [ "$cases" = 0 ]; then
-            record FAIL "qtest/$t: no test ran (exit $rc, see $log)"
-            continue
-        fi
-        grep -E '^not ok ' "$log" | while read -r line; do
-            record FAIL "qtest/$t: $line"
-        done
-        grep -E '^ok ' "$log" | grep -v '# SKIP' | while read -r line; do
-            echo "PASS qtest/$t" >> "$RESULTS"
-        done
-        grep -E '^ok .*# SKIP' "$log" | while read -r line; do
-            record SKIP "qtest/$t: $line"
-        done
-        if [ "$rc" != 0 ] && ! grep -qE '^not ok ' "$log"; then
-            record FAIL "qtest/$t: exited with $rc (see $log)"
-        fi
-        echo "     qtest/$t: $(grep -cE '^ok ' "$log") ok, $(grep -cE '^not ok ' "$log") not ok"
+        qtest_one "$t"
     done
+}
+
+# qtest_one NAME: run one qtest binary with TAP output, record its cases
+qtest_one() {
+    local t=$1 log=$BUILD/qtest-$1.log rc=0 ok notok
+    (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 \
+        timeout 600 "tests/qtest/$t" --tap -k) >"$log" 2>&1 || rc=$?
+    ok=$(grep -cE '^ok ' "$log" || true)
+    notok=$(grep -cE '^not ok ' "$log" || true)
+    if [ "$ok" = 0 ] && [ "$notok" = 0 ]; then
+        record FAIL "qtest/$t: no test ran (exit $rc, see $log)"
+        return
+    fi
+    while read -r line; do
+        record FAIL "qtest/$t: $line"
+    done < <(grep -E '^not ok ' "$log" || true)
+    while read -r line; do
+        case $line in
+        *'# SKIP'*) record SKIP "qtest/$t: $line" ;;
+        *) echo "PASS qtest/$t: $line" >> "$RESULTS" ;;
+        esac
+    done < <(grep -E '^ok ' "$log" || true)
+    if [ "$rc" != 0 ] && [ "$notok" = 0 ]; then
+        record FAIL "qtest/$t: exited with $rc (see $log)"
+    fi
+    echo "     qtest/$t: $ok ok, $notok not ok"
 }
 
 suite_virt_golden() {
