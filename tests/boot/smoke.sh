@@ -110,6 +110,31 @@ if boot "$name" --machine virt-split --mem 4G --smp 2 -- "${numa[@]}"; then
     check_close "$name" "node 1 MemTotal" "$(node_kb "$name" 1)" "$(node_kb virt-numa 1)"
 fi
 
+# With acpi=on on the kernel command line Linux takes its NUMA memory
+# from SRAT instead of the device tree; the split node must come out the
+# same.  EDK2 installs the ACPI tables.
+name=virt-split-numa-edk2-srat
+if boot "$name" --machine virt-split --mem 4G --smp 2 --firmware edk2 \
+        --append acpi=on -- "${numa[@]}"; then
+    if grep -q '^VS-ACPI .*SRAT' "$LOGS/$name.vs"; then
+        check_layout "$name" 0xbfffffff 0x1bfffffff
+        check_close "$name" "node 0 MemTotal (SRAT)" "$(node_kb "$name" 0)" "$(node_kb virt-numa 0)"
+        check_close "$name" "node 1 MemTotal (SRAT)" "$(node_kb "$name" 1)" "$(node_kb virt-numa 1)"
+    else
+        record FAIL "$name: the guest did not boot with ACPI and an SRAT"
+    fi
+fi
+
+# acpi=off: EDK2 and Linux go by the device tree alone.
+name=virt-split-edk2-acpi-off
+if boot "$name" --machine virt-split,acpi=off --mem 4G --firmware edk2; then
+    if grep -q '^VS-ACPI' "$LOGS/$name.vs"; then
+        record FAIL "$name: the guest found ACPI tables with acpi=off"
+    else
+        check_layout "$name" 0xbfffffff 0x1bfffffff
+    fi
+fi
+
 # A 64-bit BAR lands in the PCIe window above high RAM and the guest
 # assigns it: ivshmem with a 1 GiB shared memory BAR.
 name=virt-split-ivshmem

@@ -314,6 +314,29 @@ static void test_highmem_mmio_size(void)
     qtest_quit(qts);
 }
 
+/* virt's own properties keep working on the subtype */
+static void test_virt_options(void)
+{
+    QTestState *qts = qtest_init("-M virt-split,aia=aplic-imsic,aclint=on,"
+                                 "iommu-sys=on,acpi=off -bios none -m 2G "
+                                 "-smp 2");
+    g_autofree void *fdt = dump_dtb(qts);
+    static const char *const compatible[] = {
+        "riscv,imsics", "riscv,aplic", "riscv,aclint-mtimer", "riscv,iommu",
+    };
+    Layout l = { 0 };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(compatible); i++) {
+        g_assert_cmpint(fdt_node_offset_by_compatible(fdt, -1, compatible[i]),
+                        >=, 0);
+    }
+    parse_memory_nodes(fdt, &l);
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 1, HIGH_BASE, 1 * GiB, -1);
+    qtest_quit(qts);
+}
+
 static void test_rv32(void)
 {
     Layout l;
@@ -426,6 +449,7 @@ int main(int argc, char **argv)
                         test_pcie_window);
     qtest_add_func("/virt-split/pcie/highmem-mmio-size",
                    test_highmem_mmio_size);
+    qtest_add_func("/virt-split/virt-options", test_virt_options);
     qtest_add_func("/virt-split/rv32/layout", test_rv32);
     qtest_add_func("/virt-split/reject/low-ram-size",
                    test_reject_low_ram_size);
