@@ -1,39 +1,62 @@
 #!/bin/bash
-# mk-bootdisk.sh OUT KERNEL INITRD CMDLINE: a raw disk image with one FAT
-# partition holding the kernel, the initrd and extlinux/extlinux.conf, for
-# U-Boot's distro boot (which boots an extlinux entry with booti).
-# Built without loop devices or root: sfdisk, mkfs.vfat and mtools.
+# mk-bootdisk.sh booti|bootefi OUT KERNEL INITRD CMDLINE: a raw disk image
+# with one FAT partition holding the kernel and the initrd, for U-Boot's
+# distro boot:
+#   booti    extlinux/extlinux.conf; U-Boot boots the entry with booti
+#   bootefi  boot.scr that sets the UEFI variables Boot0001 and BootOrder
+#            and runs 'bootefi bootmgr', which serves the initrd to the
+#            kernel's EFI stub (U-Boot 2025.01's bootefi has no initrd
+#            argument)
+# Built without loop devices or root: sfdisk, mkfs.vfat, mtools, mkimage.
 STEP=mk-bootdisk
 . "$(dirname "$0")/lib.sh"
 
-out=$1 kernel=$2 initrd=$3 cmdline=$4
-need_tool sfdisk mkfs.vfat mcopy mmd
+mode=$1 out=$2 kernel=$3 initrd=$4 cmdline=$5
+need_tool sfdisk mkfs.vfat mcopy mmd mkimage
+DISK_SIGNATURE=0x56535054
+PART_START=2048
+PART_SECTORS=196608
 stamp="$out.inputs"
-want=$(printf '%s\n' "$(stat -c '%s %Y' "$kernel" "$initrd")" "$cmdline" "$(sha256sum < "$0")")
+want=$(printf '%s\n' "$mode" "$(stat -c '%s %Y' "$kernel" "$initrd")" "$cmdline" \
+       "$(cat "$0" "$TOP/tests/boot/efi-boot-option.py" | sha256sum)")
 if [ -e "$out" ] && [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 rm -f "$out" "$stamp"
 tmp=$out.tmp
 part=$out.part
-trap 'rm -f "$tmp" "$part"' EXIT
-cat > "$out.conf" <<CONF
-default linux
-timeout 0
-label linux
-    kernel /vmlinuz
-    initrd /initrd.img
-    append $cmdline
-CONF
-truncate -s 96M "$part"
+work=$(mktemp -d)
+trap 'rm -rf "$tmp" "$part" "$work"' EXIT
+truncate -s $((PART_SECTORS * 512)) "$part"
 mkfs.vfat -n VSBOOT "$part" >/dev/null || die "mkfs.vfat failed"
-mmd -i "$part" ::/extlinux
 mcopy -i "$part" "$kernel" ::/vmlinuz
 mcopy -i "$part" "$initrd" ::/initrd.img
-mcopy -i "$part" "$out.conf" ::/extlinux/extlinux.conf
-rm -f "$out.conf"
-truncate -s 97M "$tmp"
-echo 'start=2048, type=c, bootable' | sfdisk -q "$tmp" >/dev/null || die "sfdisk failed"
-dd if="$part" of="$tmp" bs=512 seek=2048 conv=notrunc status=none || die "cannot write the partition"
+case $mode in
+booti)
+    printf '%s\n' "default linux" "timeout 0" "label linux" "    kernel /vmlinuz" \
+        "    initrd /initrd.img" "    append $cmdline" > "$work/extlinux.conf"
+    mmd -i "$part" ::/extlinux
+    mcopy -i "$part" "$work/extlinux.conf" ::/extlinux/extlinux.conf
+    ;;
+bootefi)
+    python3 "$TOP/tests/boot/efi-boot-option.py" "$work" "$DISK_SIGNATURE" \
+        "$PART_START" "$PART_SECTORS" "$cmdline" || die "cannot write the UEFI boot option"
+    printf '%s\n' \
+        'load virtio 0:1 ${loadaddr} boot0001.bin' \
+        'setenv -e -nv -bs -rt -i ${loadaddr}:${filesize} Boot0001' \
+        'load virtio 0:1 ${loadaddr} bootorder.bin' \
+        'setenv -e -nv -bs -rt -i ${loadaddr}:${filesize} BootOrder' \
+        'bootefi bootmgr ${fdtcontroladdr}' > "$work/boot.cmd"
+    mkimage -A riscv -O linux -T script -C none -d "$work/boot.cmd" "$work/boot.scr" \
+        >/dev/null || die "mkimage failed"
+    mcopy -i "$part" "$work/boot.scr" "$work/boot0001.bin" "$work/bootorder.bin" ::/
+    ;;
+*) die "unknown mode '$mode' (booti, bootefi)" ;;
+esac
+truncate -s $(((PART_START + PART_SECTORS) * 512)) "$tmp"
+printf 'label: dos\nlabel-id: %s\nstart=%s, type=c, bootable\n' \
+    "$DISK_SIGNATURE" "$PART_START" | sfdisk -q "$tmp" >/dev/null || die "sfdisk failed"
+dd if="$part" of="$tmp" bs=512 seek="$PART_START" conv=notrunc status=none ||
+    die "cannot write the partition"
 mv "$tmp" "$out"
 echo "$want" > "$stamp"

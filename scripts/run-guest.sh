@@ -6,6 +6,10 @@
 #   --mem SIZE       -m value (default 4G)
 #   --smp N          (default 2)
 #   --firmware F     opensbi (default): fw_dynamic with -kernel/-initrd
+#                    edk2: EDK2 as pflash, kernel and initrd through fw_cfg
+#                    uboot-booti, uboot-bootefi: U-Boot as -kernel, Linux
+#                    from a disk image via extlinux (booti) or the UEFI
+#                    boot manager (bootefi)
 #   --append TEXT    extra kernel command line
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
@@ -57,16 +61,17 @@ edk2)
             -M pflash0=code,pflash1=vars
             -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
     ;;
-uboot-booti)
-    # U-Boot as the OpenSBI payload; distro boot runs extlinux, i.e. booti
+uboot-booti|uboot-bootefi)
+    # U-Boot as the OpenSBI payload, booting Linux from a virtio disk
     "$TOP/scripts/deps.sh" boot
     "$TOP/scripts/fetch-deb.sh" u-boot-qemu
-    "$TOP/scripts/mk-bootdisk.sh" "$BUILD/guest/extlinux.img" "$kernel" "$initrd" "$cmdline"
-    cp "$BUILD/guest/extlinux.img" "$tmpdir/disk.img"
+    disk=$BUILD/guest/${firmware#uboot-}.img
+    "$TOP/scripts/mk-bootdisk.sh" "${firmware#uboot-}" "$disk" "$kernel" "$initrd" "$cmdline"
+    cp "$disk" "$tmpdir/disk.img"
     fwargs=(-kernel "$CACHE/debs/u-boot-qemu_all/root/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
             -drive "file=$tmpdir/disk.img,format=raw,if=virtio")
     ;;
-*) die "unknown --firmware '$firmware' (opensbi, edk2, uboot-booti)" ;;
+*) die "unknown --firmware '$firmware' (opensbi, edk2, uboot-booti, uboot-bootefi)" ;;
 esac
 
 set +e
