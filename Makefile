@@ -9,7 +9,7 @@ ARGS ?=
 SHELL := /bin/bash
 QEMU := build/qemu-system-riscv64
 
-.PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot \
+.PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
         patches refresh-patches virt-golden clean distclean
 
 all: build
@@ -42,6 +42,16 @@ check-docs: build
 check-boot: build
 	@scripts/deps.sh guest boot
 	@scripts/check.sh boot
+
+check-boot-full: build
+	@scripts/deps.sh guest boot
+	@BOOT_SET=full scripts/check.sh boot
+
+# The full boot matrix with timings: out/boot-report.md and out/boot-time.png
+boot-report: build
+	@scripts/deps.sh guest boot
+	@mkdir -p out
+	@/usr/bin/python3 tests/boot/matrix.py full build/boot-report-results --report out
 
 patches: build
 	@scripts/make-patches.sh

@@ -1,0 +1,421 @@
+#!/usr/bin/python3
+"""Comparative boot tests: virt-split against virt.
+
+Every configuration boots Debian's riscv64 kernel with the project's
+initramfs on both machines (scripts/run-guest.sh) and checks what the guest
+reports (guest/init's VS- lines):
+
+  - the System RAM ranges lie in the machine's layout and reach the end of
+    each RAM region;
+  - virt-split's MemTotal equals virt's within TOLERANCE_KIB;
+  - NUMA nodes get what they get on virt;
+  - a 64-bit BAR lands above RAM and guest writes to it reach the host.
+
+Limits of outside firmware are asserted as their known result.  Timings
+are only reported (--report), never judged.
+
+usage: matrix.py ci|full RESULTS [--report DIR]
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("VIRT_SPLIT_BUILD", os.path.join(TOP, "build"))
+LOGS = os.path.join(BUILD, "boot-logs")
+
+MiB = 1 << 20
+LOW_BASE = 0x80000000
+HIGH_BASE = 1 << 32
+LOW_DEFAULT_MIB = 1024
+PCIE_WINDOW = 16 << 30
+# Firmware keeps some RAM for itself; totals may differ this much
+TOLERANCE_KIB = 16 * 1024
+TIMEOUT = 300
+BAR_PATTERN = 0x5A5AA5A5
+
+FIRMWARE = {
+    # name: (run-guest --firmware, machine options, kernel command line)
+    "opensbi": ("opensbi", "", ""),
+    "uboot-booti": ("uboot-booti", "", ""),
+    "uboot-bootefi": ("uboot-bootefi", "", ""),
+    # acpi=on makes Linux use the ACPI tables (SRAT) instead of the DT
+    "edk2-acpi": ("edk2", ",acpi=on", "acpi=on"),
+    "edk2-noacpi": ("edk2", ",acpi=off", ""),
+}
+
+NUMA = {
+    None: [],
+    "even": ["-numa", "node,cpus=0-1,mem=50%", "-numa", "node,cpus=2-3,mem=50%"],
+    # node 0 straddles the hole on virt-split
+    "straddle": ["-numa", "node,cpus=0-1,mem=75%", "-numa", "node,cpus=2-3,mem=25%"],
+}
+
+
+@dataclasses.dataclass
+class Config:
+    fw: str
+    mem: int                    # MiB
+    smp: int = 1
+    aia: str = "none"
+    numa: str = None
+    low: int = None             # low-ram-size in MiB, None for the default
+    bar: bool = False           # add an ivshmem device with a 64-bit BAR
+
+    @property
+    def name(self):
+        parts = [self.fw, f"{self.mem}M", f"smp{self.smp}", self.aia]
+        if self.numa:
+            parts.append(f"numa-{self.numa}")
+        if self.low:
+            parts.append(f"low{self.low}M")
+        if self.bar:
+            parts.append("bar")
+        return "-".join(parts)
+
+    def low_mib(self):
+        return min(self.mem, self.low or LOW_DEFAULT_MIB)
+
+    def layout(self, machine):
+        """The RAM regions [start, end) the machine maps."""
+        if machine == "virt":
+            return [(LOW_BASE, LOW_BASE + self.mem * MiB)]
+        low = self.low_mib()
+        regions = [(LOW_BASE, LOW_BASE + low * MiB)]
+        if self.mem > low:
+            regions.append((HIGH_BASE, HIGH_BASE + (self.mem - low) * MiB))
+        return regions
+
+    def known_limit(self, machine):
+        """What the guest sees instead of the layout, and why, if not all."""
+        if (self.fw == "uboot-bootefi" and machine == "virt-split"
+                and self.mem > self.low_mib()):
+            return (self.layout(machine)[:1],
+                    "U-Boot 2025.01 (Debian) keeps one DRAM bank "
+                    "(CONFIG_NR_DRAM_BANKS=1): its UEFI memory map, which "
+                    "Linux uses under bootefi, holds only low RAM")
+        return None
+
+    def numa_args(self):
+        mem = self.mem
+        return [a.replace("50%", f"{mem // 2}M").replace(
+            "75%", f"{mem * 3 // 4}M").replace("25%", f"{mem // 4}M")
+            for a in NUMA[self.numa]]
+
+
+def ci_configs():
+    c = [Config("opensbi", m) for m in (512, 2048, 8192)]
+    c += [Config("opensbi", 4096, smp=4, aia="aplic-imsic", bar=True),
+          Config("opensbi", 16384, smp=2),
+          Config("opensbi", 4096, low=2030),
+          Config("uboot-booti", 4096),
+          Config("uboot-bootefi", 4096),
+          Config("edk2-acpi", 4096, smp=4, aia="aplic-imsic"),
+          Config("edk2-noacpi", 2048),
+          Config("opensbi", 4096, smp=4, numa="straddle"),
+          Config("edk2-acpi", 4096, smp=4, numa="straddle")]
+    return c
+
+
+def full_configs():
+    c = []
+    for fw in FIRMWARE:
+        for mem in (512, 1024, 2048, 3072, 4096, 8192):
+            c.append(Config(fw, mem, smp=1, aia="none"))
+            c.append(Config(fw, mem, smp=4, aia="aplic-imsic"))
+    for mem in (512, 1024, 2048, 3072, 4096, 8192):
+        c.append(Config("opensbi", mem, smp=4, aia="none"))
+        c.append(Config("opensbi", mem, smp=1, aia="aplic-imsic"))
+    for fw in ("opensbi", "edk2-acpi"):
+        c.append(Config(fw, 16384, smp=2))
+        for numa in ("even", "straddle"):
+            c.append(Config(fw, 4096, smp=4, numa=numa))
+    c.append(Config("opensbi", 4096, smp=4, aia="aplic-imsic", bar=True))
+    c.append(Config("opensbi", 4096, low=2030))
+    return c
+
+
+@dataclasses.dataclass
+class Boot:
+    ok: bool
+    seconds: float
+    error: str = ""
+    memtotal: int = 0
+    ranges: list = dataclasses.field(default_factory=list)
+    nodes: dict = dataclasses.field(default_factory=dict)
+    pci: list = dataclasses.field(default_factory=list)
+    bartest: list = dataclasses.field(default_factory=list)
+    bar_host: int = None
+    acpi: list = None
+    swiotlb: int = 0            # kB of swiotlb bounce buffers
+
+    def usable(self):
+        """MemTotal plus the swiotlb buffers Linux keeps out of it."""
+        return self.memtotal + self.swiotlb
+
+
+def parse(text, boot):
+    for line in text.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "VS-IOMEM":
+            s, e = f[1].split("-")
+            boot.ranges.append((int(s, 16), int(e, 16) + 1))
+        elif f[0] == "VS-MEMTOTAL":
+            boot.memtotal = int(f[1])
+        elif f[0] == "VS-NODE":
+            boot.nodes[int(f[1])] = int(f[2])
+        elif f[0] == "VS-PCI":
+            boot.pci.append((f[2], f[3], int(f[4], 16), int(f[5], 16)))
+        elif f[0] == "VS-SWIOTLB":
+            boot.swiotlb = int(f[1]) * 2
+        elif f[0] == "VS-ACPI":
+            boot.acpi = f[1:]
+        elif f[0] == "VS-BARTEST":
+            boot.bartest.append((int(f[2], 16), int(f[3], 16)))
+
+
+def run(cfg, machine):
+    fw, props, append = FIRMWARE[cfg.fw]
+    mopts = machine + props
+    if cfg.low and machine == "virt-split":
+        mopts += f",low-ram-size={cfg.low}M"
+    extra = ["-M", f"aia={cfg.aia}"] + cfg.numa_args()
+    tmp = tempfile.mkdtemp()
+    shm = os.path.join(tmp, "shm")
+    if cfg.bar:
+        extra += ["-object", f"memory-backend-file,id=shm,size=1G,share=on,"
+                  f"mem-path={shm}", "-device", "ivshmem-plain,memdev=shm"]
+        append += " vs.bartest=0x1af4:0x1110:2"
+    log = os.path.join(LOGS, f"{cfg.name}-{machine}.log")
+    cmd = [os.path.join(TOP, "scripts/run-guest.sh"), "--quiet", "--log", log,
+           "--machine", mopts, "--mem", f"{cfg.mem}M", "--smp", str(cfg.smp),
+           "--firmware", fw, "--timeout", str(TIMEOUT),
+           "--append", append.strip(), "--"] + extra
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    boot = Boot(ok=p.returncode == 0, seconds=time.monotonic() - start)
+    if not boot.ok:
+        boot.error = p.stderr.strip()
+    parse(p.stdout, boot)
+    if cfg.bar and os.path.exists(shm):
+        with open(shm, "rb") as f:
+            boot.bar_host = int.from_bytes(f.read(4), "little")
+    for name in os.listdir(tmp):
+        os.unlink(os.path.join(tmp, name))
+    os.rmdir(tmp)
+    return boot
+
+
+class Checker:
+    def __init__(self, results):
+        self.results = results
+        self.failed = 0
+
+    def record(self, ok, name, text):
+        status = "PASS" if ok else "FAIL"
+        self.failed += not ok
+        line = f"{status} boot/{name}: {text}"
+        print(line, flush=True)
+        with open(self.results, "a") as f:
+            f.write(line + "\n")
+
+
+def check_ranges(cfg, machine, boot):
+    """Return an error, or None if the ranges fit the expected regions."""
+    limit = cfg.known_limit(machine)
+    regions = limit[0] if limit else cfg.layout(machine)
+    for s, e in boot.ranges:
+        if not any(rs <= s and e <= re_ for rs, re_ in regions):
+            return f"System RAM {s:#x}-{e - 1:#x} is outside {fmt(regions)}"
+    for rs, re_ in regions:
+        ends = [e for s, e in boot.ranges if rs <= s and e <= re_]
+        if not ends:
+            return f"no System RAM in {rs:#x}-{re_ - 1:#x}"
+        if max(ends) != re_:
+            return f"System RAM in {rs:#x}-{re_ - 1:#x} ends at {max(ends) - 1:#x}"
+    return None
+
+
+def fmt(regions):
+    return ", ".join(f"{s:#x}-{e - 1:#x}" for s, e in regions)
+
+
+def close(a, b):
+    return abs(a - b) <= TOLERANCE_KIB
+
+
+def check_config(ck, cfg, virt, split):
+    name = cfg.name
+    for machine, boot in (("virt", virt), ("virt-split", split)):
+        if not boot.ok:
+            ck.record(False, f"{name}/{machine}", boot.error.replace("\n", " | ")[:400])
+            continue
+        err = check_ranges(cfg, machine, boot)
+        limit = cfg.known_limit(machine)
+        what = "known limit: " + limit[1] if limit else "layout " + fmt(cfg.layout(machine))
+        ck.record(err is None, f"{name}/{machine}",
+                  err or f"System RAM matches the {what}")
+    if not (virt.ok and split.ok):
+        return
+    if cfg.fw.startswith("edk2"):
+        check_acpi(ck, cfg, split)
+    limit = cfg.known_limit("virt-split")
+    if limit:
+        low_kib = cfg.low_mib() * 1024
+        ok = low_kib // 2 < split.memtotal <= low_kib
+        ck.record(ok, f"{name}/memtotal",
+                  f"virt-split {split.memtotal} kB, low RAM only ({low_kib} kB)")
+    else:
+        ck.record(close(split.usable(), virt.usable()), f"{name}/memtotal",
+                  f"virt-split {split.memtotal} + {split.swiotlb} kB swiotlb, "
+                  f"virt {virt.memtotal} + {virt.swiotlb} kB swiotlb "
+                  f"(tolerance {TOLERANCE_KIB} kB)")
+    if cfg.numa:
+        nodes_ok = (sorted(split.nodes) == sorted(virt.nodes) == [0, 1] and
+                    all(close(split.nodes[n], virt.nodes[n]) for n in virt.nodes))
+        ck.record(nodes_ok, f"{name}/numa",
+                  f"virt-split nodes {split.nodes}, virt nodes {virt.nodes}")
+    if cfg.bar:
+        check_bar(ck, cfg, split)
+
+
+def check_acpi(ck, cfg, boot):
+    """edk2-acpi must really boot Linux with ACPI (and SRAT with NUMA)."""
+    tables = boot.acpi or []
+    if cfg.fw == "edk2-noacpi":
+        ck.record(not tables, f"{cfg.name}/acpi",
+                  f"acpi=off: the guest sees ACPI tables {tables or 'none'}")
+        return
+    want = ["SRAT"] if cfg.numa else ["DSDT"]
+    ck.record(all(t in tables for t in want), f"{cfg.name}/acpi",
+              f"the guest runs on ACPI with tables {' '.join(tables) or 'none'}")
+
+
+def check_bar(ck, cfg, boot):
+    top = max(e for s, e in cfg.layout("virt-split"))
+    bars = [b for b in boot.pci if b[0] == "0x1af4:0x1110" and b[1] == "BAR2"]
+    if not bars:
+        ck.record(False, f"{cfg.name}/bar", "the guest shows no ivshmem BAR2")
+        return
+    base = bars[0][2]
+    window = (top + PCIE_WINDOW - 1) // PCIE_WINDOW * PCIE_WINDOW
+    ok = (base >= top and window <= base < window + PCIE_WINDOW and
+          boot.bartest == [(base, BAR_PATTERN)] and boot.bar_host == BAR_PATTERN)
+    host = f"{boot.bar_host:#x}" if boot.bar_host is not None else "nothing"
+    ck.record(ok, f"{cfg.name}/bar",
+              f"64-bit BAR2 at {base:#x} (RAM ends {top:#x}, window {window:#x}); "
+              f"guest wrote {BAR_PATTERN:#x}, host memory backend holds {host}")
+
+
+def report(outdir, rows):
+    os.makedirs(outdir, exist_ok=True)
+    md = ["# virt-split vs virt boot report", "",
+          "Debian riscv64 kernel 7.2.12 with the project's initramfs, TCG, "
+          "measured in one run on one machine.  Time is wall time from QEMU "
+          "start to the guest's VS-END marker; the ratio is virt-split/virt.",
+          ""]
+    md += ["| configuration | virt | virt-split | virt MemTotal kB | "
+           "virt-split MemTotal kB | virt RAM ranges | virt-split RAM ranges | "
+           "virt s | virt-split s | ratio |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    ratios = []
+    for cfg, virt, split, ok in rows:
+        ratio = split.seconds / virt.seconds if virt.ok and split.ok else None
+        if ratio:
+            ratios.append(ratio)
+        md.append("| {} | {} | {} | {} | {} | {} | {} | {:.1f} | {:.1f} | {} |".format(
+            cfg.name, status(virt), status(split, ok), virt.memtotal,
+            split.memtotal, merged(virt.ranges), merged(split.ranges),
+            virt.seconds, split.seconds, f"{ratio:.2f}" if ratio else "-"))
+    if ratios:
+        ratios.sort()
+        md += ["", f"Median boot time ratio virt-split/virt over {len(ratios)} "
+               f"configurations: {ratios[len(ratios) // 2]:.2f} "
+               f"(min {ratios[0]:.2f}, max {ratios[-1]:.2f})."]
+    limits = {cfg.known_limit("virt-split")[1] for cfg, *_ in rows
+              if cfg.known_limit("virt-split")}
+    if limits:
+        md += ["", "Known limits of outside firmware (asserted as such):", ""]
+        md += [f"- {t}" for t in sorted(limits)]
+    with open(os.path.join(outdir, "boot-report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    plot(outdir, rows)
+
+
+def status(boot, ok=True):
+    if not boot.ok:
+        return "no boot"
+    return "ok" if ok else "FAIL"
+
+
+def merged(ranges):
+    """System RAM ranges with firmware holes inside a region closed up."""
+    out = []
+    for s, e in sorted(ranges):
+        if out and s - out[-1][1] < 64 * MiB:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return "<br>".join(f"{s:#x}-{e - 1:#x}" for s, e in out)
+
+
+def plot(outdir, rows):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for fw, marker in zip(FIRMWARE, "osD^v"):
+        for machine, style in (("virt", "--"), ("virt-split", "-")):
+            pts = sorted((cfg.mem / 1024, (v if machine == "virt" else s).seconds)
+                         for cfg, v, s, _ in rows
+                         if cfg.fw == fw and cfg.smp == 1 and not cfg.numa
+                         and not cfg.low and not cfg.bar and v.ok and s.ok)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style,
+                        marker=marker, label=f"{machine} / {fw}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("guest RAM (GiB)")
+    ax.set_ylabel("boot time to init summary (s)")
+    ax.set_title("Boot time against RAM size, smp 1 (dashed: virt, solid: virt-split)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, "boot-time.png"), dpi=110)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("set", choices=("ci", "full"))
+    ap.add_argument("results")
+    ap.add_argument("--report", metavar="DIR")
+    args = ap.parse_args()
+    os.makedirs(LOGS, exist_ok=True)
+    ck = Checker(args.results)
+    configs = ci_configs() if args.set == "ci" else full_configs()
+    rows = []
+    for cfg in configs:
+        virt = run(cfg, "virt")
+        split = run(cfg, "virt-split")
+        before = ck.failed
+        check_config(ck, cfg, virt, split)
+        rows.append((cfg, virt, split, ck.failed == before))
+    if args.report:
+        report(args.report, rows)
+        with open(os.path.join(args.report, "boot-results.json"), "w") as f:
+            json.dump([{"config": c.name, "virt": dataclasses.asdict(v),
+                        "virt-split": dataclasses.asdict(s), "ok": ok}
+                       for c, v, s, ok in rows], f, indent=1)
+    return 1 if ck.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
