@@ -10,6 +10,7 @@ SHELL := /bin/bash
 QEMU := build/qemu-system-riscv64
 
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
+        check-passthrough passthrough-report \
         patches refresh-patches virt-golden clean distclean
 
 all: build
@@ -27,7 +28,7 @@ run: build
 	    scripts/demo-summary.sh
 
 check: build
-	@scripts/deps.sh guest boot docs
+	@scripts/deps.sh guest boot docs passthrough
 	@scripts/check.sh all
 
 check-qtest: build
@@ -46,6 +47,15 @@ check-boot: build
 check-boot-full: build
 	@scripts/deps.sh guest boot
 	@BOOT_SET=full scripts/check.sh boot
+
+check-passthrough: build
+	@scripts/deps.sh guest passthrough
+	@scripts/check.sh passthrough
+
+# Phase times and NVMe throughput through VFIO: out/passthrough-report.md
+passthrough-report: build
+	@scripts/deps.sh guest passthrough
+	@/usr/bin/python3 tests/passthrough/run --report out
 
 # The full boot matrix with timings: out/boot-report.md and out/boot-time.png
 boot-report: build

@@ -6,6 +6,8 @@
 #   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings
 #   boot         Linux on virt and virt-split under OpenSBI, U-Boot and
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
+#   passthrough  an NVMe controller passed through VFIO on an emulated x86
+#                host with VT-d to virt and virt-split (tests/passthrough)
 #   all          all of the above
 STEP=check
 . "$(dirname "$0")/lib.sh"
@@ -77,6 +79,11 @@ suite_boot() {
         log "boot: some configurations failed (logs in $BUILD/boot-logs)"
 }
 
+suite_passthrough() {
+    /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS" ||
+        log "passthrough: some cases failed (logs in $BUILD/passthrough)"
+}
+
 suite_docs() {
     "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
         record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
@@ -85,7 +92,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden docs boot; break ;;
+    all) set -- qtest virt-golden docs boot passthrough; break ;;
     esac
 done
 for s in "$@"; do
@@ -95,6 +102,7 @@ for s in "$@"; do
     virt-golden) suite_virt_golden ;;
     boot) suite_boot ;;
     docs) suite_docs ;;
+    passthrough) suite_passthrough ;;
     *) die "unknown suite '$s'" ;;
     esac
 done

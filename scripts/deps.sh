@@ -9,7 +9,7 @@ declare -A GROUP=(
     [guest]="cpio xz-utils gzip file"
     [docs]="python3-sphinx python3-sphinx-rtd-theme"
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
-    [passthrough]="qemu-system-x86 cpio xz-utils"
+    [passthrough]="qemu-system-x86 cpio xz-utils kmod"
 )
 
 missing_pkgs() {
@@ -17,6 +17,15 @@ missing_pkgs() {
     for p in "$@"; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
             echo "$p"
+    done
+}
+
+# pinned PKG...: PKG=VERSION for packages assets.lock pins, else PKG
+pinned() {
+    local p v
+    for p in "$@"; do
+        v=$(awk -v p="$p" '$1 == "apt" && $2 == p { print $4 }' "$TOP/assets.lock")
+        echo "$p${v:+=$v}"
     done
 }
 
@@ -66,8 +75,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
             die "apt-get update failed (see $CACHE/deps-update.log)"
         touch "$CACHE/apt-updated.stamp"
     fi
+    mapfile -t specs < <(pinned "${missing[@]}")
     run_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends \
-        "${missing[@]}" >"$CACHE/deps-install.log" 2>&1 ||
+        "${specs[@]}" >"$CACHE/deps-install.log" 2>&1 ||
         die "apt-get install failed: $(grep -E '^E:' "$CACHE/deps-install.log" | head -1)"
 fi
 for g in "$@"; do

@@ -11,6 +11,7 @@
 #                    from a disk image via extlinux (booti) or the UEFI
 #                    boot manager (bootefi)
 #   --append TEXT    extra kernel command line
+#   --initrd FILE    use this initramfs instead of building the default one
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
@@ -18,6 +19,7 @@ STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
+initrd=
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
     --smp) smp=$2; shift 2 ;;
     --firmware) firmware=$2; shift 2 ;;
     --append) append=$2; shift 2 ;;
+    --initrd) initrd=$2; shift 2 ;;
     --log) log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
@@ -39,9 +42,11 @@ KVER=7.2.12+deb14-riscv64
 "$TOP/scripts/fetch-deb.sh" "linux-binary-$KVER:riscv64"
 kernel=$CACHE/debs/linux-binary-${KVER}_riscv64/root/usr/lib/modules/$KVER/vmlinuz
 [ -e "$kernel" ] || die "linux-binary-$KVER has no vmlinuz"
-initrd=$BUILD/guest/initramfs.cpio.gz
-mkdir -p "$BUILD/guest"
-"$TOP/scripts/mk-initramfs.sh" "$initrd"
+if [ -z "$initrd" ]; then
+    initrd=$BUILD/guest/initramfs.cpio.gz
+    mkdir -p "$BUILD/guest"
+    "$TOP/scripts/mk-initramfs.sh" "$initrd"
+fi
 
 [ -n "$log" ] || { log=$(mktemp); tmplog=1; }
 cmdline="console=ttyS0 quiet panic=-1 $append"
