@@ -242,7 +242,8 @@ static void virt_split_check_firmware(RISCVVirtSplitState *vss,
 
 /*
  * Like riscv_load_initrd(), but bounded by low RAM: the initrd goes half-way
- * into low RAM above the kernel, at most 512 MiB above it.
+ * into low RAM above the kernel, at most 512 MiB above it, and never over
+ * the kernel image itself.
  */
 static void virt_split_load_initrd(RISCVVirtSplitState *vss,
                                    RISCVBootInfo *info)
@@ -255,6 +256,7 @@ static void virt_split_load_initrd(RISCVVirtSplitState *vss,
 
     start = info->image_low_addr +
             MIN(virt_split_low_ram_size(vss) / 2, 512 * MiB);
+    start = MAX(start, QEMU_ALIGN_UP(info->image_high_addr, 2 * MiB));
     size = get_image_size(filename, NULL);
     if (size < 0) {
         error_report("could not load ramdisk '%s'", filename);

@@ -154,6 +154,7 @@ class Boot:
     bar_host: int = None
     acpi: list = None
     swiotlb: int = 0            # kB of swiotlb bounce buffers
+    smbios: dict = None         # SMBIOS type -> [(start, end)] for 19, 20
 
     def usable(self):
         """MemTotal plus the swiotlb buffers Linux keeps out of it."""
@@ -176,10 +177,39 @@ def parse(text, boot):
             boot.pci.append((f[2], f[3], int(f[4], 16), int(f[5], 16)))
         elif f[0] == "VS-SWIOTLB":
             boot.swiotlb = int(f[1]) * 2
+        elif f[0] == "VS-DMI" and len(f) > 1:
+            boot.smbios = smbios_ranges(bytes.fromhex(f[1]))
         elif f[0] == "VS-ACPI":
             boot.acpi = f[1:]
         elif f[0] == "VS-BARTEST":
             boot.bartest.append((int(f[2], 16), int(f[3], 16)))
+
+
+def smbios_ranges(table):
+    """[start, end) of the type 19 and 20 structures of an SMBIOS table."""
+    out = {19: [], 20: []}
+    off = 0
+    while off + 4 <= len(table):
+        stype, length = table[off], table[off + 1]
+        if stype == 127 or length < 4:
+            break
+        body = table[off:off + length]
+        if stype in out and length >= 15:
+            start, end = (int.from_bytes(body[4:8], "little"),
+                          int.from_bytes(body[8:12], "little"))
+            if start == 0xFFFFFFFF and length >= 0x1F + (stype == 20) * 4:
+                ext = 0x0F if stype == 19 else 0x13
+                start = int.from_bytes(body[ext:ext + 8], "little")
+                end = int.from_bytes(body[ext + 8:ext + 16], "little")
+                out[stype].append((start, end + 1))
+            else:
+                out[stype].append((start * 1024, (end + 1) * 1024))
+        # the formatted area is followed by strings, ended by two NULs
+        nxt = table.find(b"\0\0", off + length)
+        if nxt < 0:
+            break
+        off = nxt + 2
+    return out
 
 
 def run(cfg, machine):
@@ -267,6 +297,7 @@ def check_config(ck, cfg, virt, split):
         return
     if cfg.fw.startswith("edk2"):
         check_acpi(ck, cfg, split)
+        check_smbios(ck, cfg, split, virt)
     limit = cfg.known_limit("virt-split")
     if limit:
         low_kib = cfg.low_mib() * 1024
@@ -297,6 +328,22 @@ def check_acpi(ck, cfg, boot):
     want = ["SRAT"] if cfg.numa else ["DSDT"]
     ck.record(all(t in tables for t in want), f"{cfg.name}/acpi",
               f"the guest runs on ACPI with tables {' '.join(tables) or 'none'}")
+
+
+def check_smbios(ck, cfg, split, virt):
+    """SMBIOS type 19 (memory array mapped address) lists the RAM regions.
+
+    QEMU 10.2 builds no type 20 structures for any machine, so virt-split
+    must have as many of those as virt: none.
+    """
+    got = sorted((split.smbios or {}).get(19, []))
+    want = cfg.layout("virt-split")
+    ck.record(got == want, f"{cfg.name}/smbios-type19",
+              f"SMBIOS type 19 ranges {fmt(got) or 'none'}, want {fmt(want)}")
+    t20 = [(b.smbios or {}).get(20, []) for b in (split, virt)]
+    ck.record(split.smbios is not None and t20[0] == t20[1], f"{cfg.name}/smbios-type20",
+              f"SMBIOS type 20 ranges: virt-split {fmt(t20[0]) or 'none'}, "
+              f"virt {fmt(t20[1]) or 'none'}")
 
 
 def check_bar(ck, cfg, boot):

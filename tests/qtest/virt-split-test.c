@@ -432,6 +432,23 @@ static void test_reject_big_initrd(void)
     unlink(initrd);
 }
 
+static void test_reject_big_kernel(void)
+{
+    g_autofree char *kernel = NULL, *args = NULL;
+    g_autoptr(GError) err = NULL;
+    int fd;
+
+    fd = g_file_open_tmp("virt-split-kernel-XXXXXX", &kernel, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(ftruncate(fd, 20 * MiB), ==, 0);
+    close(fd);
+
+    args = g_strdup_printf("-M low-ram-size=16M -m 1G -kernel %s", kernel);
+    assert_rejected(args, "kernel");
+    assert_rejected(args, "(20971520 bytes) does not fit in low RAM (16 MiB");
+    unlink(kernel);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -459,6 +476,8 @@ int main(int argc, char **argv)
                    test_reject_rv32_too_much_ram);
     qtest_add_func("/virt-split/reject/initrd-too-big",
                    test_reject_big_initrd);
+    qtest_add_func("/virt-split/reject/kernel-too-big",
+                   test_reject_big_kernel);
 
     return g_test_run();
 }
