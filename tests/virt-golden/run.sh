@@ -4,7 +4,10 @@
 #   run.sh generate QEMU   record the golden outputs of a pristine QEMU
 #   run.sh check QEMU      compare QEMU's outputs with the golden ones
 #
-# For each configuration of the matrix it records the device tree (with
+# It records virt's machine properties (-M virt,help), the ACPI tables a
+# guest finds under EDK2 (plain and with NUMA, so SRAT is covered) and, for
+# each
+# configuration of the matrix, the device tree (with
 # -seed 1, because /chosen/rng-seed is random otherwise) and the flat view
 # of the "memory" address space from 'info mtree -f' (the order of the
 # other flat views changes from run to run).
@@ -90,6 +93,62 @@ while read -r name args; do
     *) die "unknown mode '$mode'" ;;
     esac
 done < <(configs)
+
+# acpi_tables NAME ARGS...: md5 of each ACPI table a Linux guest finds
+# under EDK2 (Linux boots with acpi=on so that it reads them).
+acpi_tables() {
+    local name=$1 fw kernel initrd
+    shift
+    fw=$CACHE/debs/qemu-efi-riscv64_all/root/usr/share/qemu-efi-riscv64
+    kernel=$CACHE/debs/linux-binary-7.2.12+deb14-riscv64_riscv64/root/usr/lib/modules/7.2.12+deb14-riscv64/vmlinuz
+    initrd=$work/initramfs.cpio.gz
+    cp "$fw/RISCV_VIRT_VARS.fd" "$work/vars.fd"
+    timeout 300 "$qemu" -M virt,pflash0=code,pflash1=vars "$@" -seed 1 \
+        -blockdev "node-name=code,driver=file,read-only=on,filename=$fw/RISCV_VIRT_CODE.fd" \
+        -blockdev "node-name=vars,driver=file,filename=$work/vars.fd" \
+        -kernel "$kernel" -initrd "$initrd" -display none -monitor none \
+        -append "console=ttyS0 quiet panic=-1 acpi=on vs.cmd=md5sum%20/sys/firmware/acpi/tables/[A-Z]*" \
+        -serial "file:$work/$name.console" -no-reboot >/dev/null 2>&1
+    tr -d '\r' < "$work/$name.console" | sed -n 's|^VS-OUT \([0-9a-f]*\)  /sys/firmware/acpi/tables/|\1 |p' \
+        > "$work/$name.acpi"
+    [ -s "$work/$name.acpi" ] || die "$name: the guest listed no ACPI tables"
+}
+
+"$TOP/scripts/fetch-deb.sh" qemu-efi-riscv64 linux-binary-7.2.12+deb14-riscv64:riscv64
+"$TOP/scripts/mk-initramfs.sh" "$work/initramfs.cpio.gz"
+acpi_tables acpi-2g -m 2G -smp 2
+acpi_tables acpi-numa -m 4G -smp 2 -object memory-backend-ram,id=m0,size=3G \
+    -object memory-backend-ram,id=m1,size=1G \
+    -numa node,cpus=0,memdev=m0 -numa node,cpus=1,memdev=m1
+for name in acpi-2g acpi-numa; do
+    case $mode in
+    generate) cp "$work/$name.acpi" "$GOLDEN/$name.acpi" ;;
+    check)
+        if diff -u "$GOLDEN/$name.acpi" "$work/$name.acpi" > "$work/$name.diff"; then
+            echo "ok   $name"; pass=$((pass + 1))
+        else
+            echo "FAIL $name: ACPI tables differ from pristine 10.2.2"
+            head -20 "$work/$name.diff"
+            fail=$((fail + 1))
+        fi
+        ;;
+    esac
+done
+
+# virt's machine properties, with their defaults and descriptions
+"$qemu" -M virt,help > "$work/properties" 2>&1 || die "-M virt,help failed"
+case $mode in
+generate) cp "$work/properties" "$GOLDEN/virt-properties.txt" ;;
+check)
+    if diff -u "$GOLDEN/virt-properties.txt" "$work/properties" > "$work/properties.diff"; then
+        echo "ok   virt-properties"; pass=$((pass + 1))
+    else
+        echo "FAIL virt-properties: -M virt,help differs from pristine 10.2.2"
+        head -20 "$work/properties.diff"
+        fail=$((fail + 1))
+    fi
+    ;;
+esac
 
 if [ "$mode" = generate ]; then
     cp "$work/dtb.sha256" "$GOLDEN/dtb.sha256"
