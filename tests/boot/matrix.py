@@ -407,7 +407,8 @@ def merged(ranges):
     """System RAM ranges with firmware holes inside a region closed up."""
     out = []
     for s, e in sorted(ranges):
-        if out and s - out[-1][1] < 64 * MiB:
+        # close firmware holes, never the hole below 4 GiB
+        if out and s - out[-1][1] < 64 * MiB and not out[-1][1] <= HIGH_BASE <= s:
             out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
@@ -420,19 +421,21 @@ def plot(outdir, rows):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 5.5))
-    for fw, marker in zip(FIRMWARE, "osD^v"):
+    for i, (fw, marker) in enumerate(zip(FIRMWARE, "osD^v")):
         for machine, style in (("virt", "--"), ("virt-split", "-")):
             pts = sorted((cfg.mem / 1024, (v if machine == "virt" else s).seconds)
                          for cfg, v, s, _ in rows
-                         if cfg.fw == fw and cfg.smp == 1 and not cfg.numa
-                         and not cfg.low and not cfg.bar and v.ok and s.ok)
+                         if cfg.fw == fw and cfg.smp == 1 and cfg.aia == "none"
+                         and not cfg.numa and not cfg.low and not cfg.bar
+                         and v.ok and s.ok)
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], style,
-                        marker=marker, label=f"{machine} / {fw}")
+                        marker=marker, color=f"C{i}", label=f"{machine} / {fw}")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("guest RAM (GiB)")
     ax.set_ylabel("boot time to init summary (s)")
-    ax.set_title("Boot time against RAM size, smp 1 (dashed: virt, solid: virt-split)")
+    ax.set_title("Boot time against RAM size, smp 1, aia none "
+                 "(dashed: virt, solid: virt-split)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
