@@ -62,26 +62,40 @@ qtest_one() {
 }
 
 suite_virt_golden() {
-    local line
+    local line rc=0 out=$BUILD/virt-golden.log
+    "$TOP/tests/virt-golden/run.sh" check "$BUILD/qemu-system-riscv64" >"$out" 2>&1 || rc=$?
     while read -r line; do
         case $line in
         "ok   "*) echo "PASS virt-golden/${line#ok   }" >> "$RESULTS" ;;
         FAIL*) record FAIL "virt-golden/${line#FAIL }" ;;
         *) echo "     $line" ;;
         esac
-    done < <("$TOP/tests/virt-golden/run.sh" check "$BUILD/qemu-system-riscv64" 2>&1)
-    echo "     virt-golden: $(grep -c '^PASS virt-golden' "$RESULTS") configurations identical to pristine 10.2.2"
+    done < "$out"
+    if [ "$rc" != 0 ] && ! grep -q '^FAIL' "$out"; then
+        record FAIL "virt-golden: the comparison stopped with exit $rc"
+    fi
+    echo "     virt-golden: $(grep -c '^PASS virt-golden' "$RESULTS") outputs identical to pristine 10.2.2"
+}
+
+# run_harness NAME CMD...: a harness that records its own PASS/FAIL lines;
+# if it stops with an error before recording a failure, that is a failure.
+run_harness() {
+    local name=$1 before rc=0
+    shift
+    before=$(grep -c '^FAIL' "$RESULTS" || true)
+    "$@" || rc=$?
+    if [ "$rc" != 0 ] && [ "$(grep -c '^FAIL' "$RESULTS" || true)" = "$before" ]; then
+        record FAIL "$name: the harness stopped with exit $rc (see the error above)"
+    fi
 }
 
 # BOOT_SET=full runs the whole matrix (make check-boot-full)
 suite_boot() {
-    /usr/bin/python3 "$TOP/tests/boot/matrix.py" "${BOOT_SET:-ci}" "$RESULTS" ||
-        log "boot: some configurations failed (logs in $BUILD/boot-logs)"
+    run_harness boot /usr/bin/python3 "$TOP/tests/boot/matrix.py" "${BOOT_SET:-ci}" "$RESULTS"
 }
 
 suite_passthrough() {
-    /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS" ||
-        log "passthrough: some cases failed (logs in $BUILD/passthrough)"
+    run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
 
 suite_docs() {
