@@ -85,10 +85,10 @@ timeout "$timeout" "$QEMU" -M "$machine" -m "$mem" -smp "$smp" \
     "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
 rc=$?
 set -e
-if ! grep -q '^VS-END' "$log"; then
+if ! grep -qs '^VS-END' "$log"; then
     [ "$rc" != 124 ] || echo "[$STEP] error: guest did not reach VS-END within ${timeout}s" >&2
     [ "$rc" = 124 ] || echo "[$STEP] error: QEMU exited with $rc before VS-END: $(tail -1 "$log.qemu")" >&2
-    tail -20 "$log" | sed 's/^/  console: /' >&2
+    [ ! -e "$log" ] || tail -20 "$log" | sed 's/^/  console: /' >&2
     rm -f "$log.qemu"
     exit 1
 fi
