@@ -6,7 +6,7 @@ STEP=deps
 
 declare -A GROUP=(
     [build]="git xz-utils patch ninja-build pkg-config gcc make libglib2.0-dev libfdt-dev libpixman-1-dev zlib1g-dev libslirp-dev python3 python3-venv"
-    [guest]="cpio xz-utils gzip file"
+    [guest]="cpio xz-utils gzip"
     [docs]="python3-sphinx python3-sphinx-rtd-theme"
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
     [passthrough]="qemu-system-x86 cpio xz-utils kmod"

@@ -15,7 +15,7 @@ STAMP=$BUILD/qemu.stamp
 GIT=(git -C "$SRC" -c user.name=virt-split -c user.email=virt-split@localhost
      -c commit.gpgsign=false)
 
-read -r _ _ _ version _ _ < <(awk '$1 == "src" && $2 == "qemu"' "$TOP/assets.lock")
+version=$(qemu_version)
 orig=$CACHE/src/qemu_$(v=${version#*:}; echo "${v%-*}").orig.tar.xz
 debtar=$CACHE/src/qemu_${version#*:}.debian.tar.xz
 

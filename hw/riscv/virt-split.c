@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU RISC-V virt-split machine
  *
@@ -7,8 +8,6 @@
  * the hole, devices can be passed through to guests of any RAM size.
  *
  * Copyright (c) 2026 The virt-split developers
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
@@ -49,16 +48,6 @@ static uint64_t virt_split_high_ram_size(RISCVVirtSplitState *vss)
     return MACHINE(vss)->ram_size - virt_split_low_ram_size(vss);
 }
 
-static hwaddr virt_split_ram_top(RISCVVirtSplitState *vss)
-{
-    if (virt_split_high_ram_size(vss)) {
-        return virt_split_ram_memmap[VIRT_SPLIT_RAM_HIGH].base +
-               virt_split_high_ram_size(vss);
-    }
-    return virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base +
-           virt_split_low_ram_size(vss);
-}
-
 /*
  * Translate the RAM offsets [@offset, @offset + @size) into guest physical
  * ranges: offsets below the low RAM size are in low RAM, the rest continue
@@ -89,6 +78,15 @@ static int virt_split_ram_pieces(RISCVVirtSplitState *vss, uint64_t offset,
     return n;
 }
 
+/* The end of the highest RAM range */
+static hwaddr virt_split_ram_top(RISCVVirtSplitState *vss)
+{
+    MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
+    int n = virt_split_ram_pieces(vss, 0, MACHINE(vss)->ram_size, pieces);
+
+    return pieces[n - 1].base + pieces[n - 1].size;
+}
+
 static void virt_split_fdt_add_socket_memory(RISCVVirtState *s, int socket)
 {
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(s);
@@ -116,18 +114,15 @@ static void virt_split_acpi_build_srat_memory(RISCVVirtState *s,
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(s);
     MachineState *ms = MACHINE(s);
     MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
-    uint64_t offset = 0;
     int node, i, n;
 
     for (node = 0; node < ms->numa_state->num_nodes; node++) {
-        uint64_t size = ms->numa_state->nodes[node].node_mem;
-
-        n = virt_split_ram_pieces(vss, offset, size, pieces);
+        n = virt_split_ram_pieces(vss, riscv_socket_mem_offset(ms, node),
+                                  riscv_socket_mem_size(ms, node), pieces);
         for (i = 0; i < n; i++) {
             build_srat_memory(table_data, pieces[i].base, pieces[i].size,
                               node, MEM_AFFINITY_ENABLED);
         }
-        offset += size;
     }
 }
 

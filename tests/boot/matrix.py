@@ -26,6 +26,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+from results import Results  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VIRT_SPLIT_BUILD", os.path.join(TOP, "build"))
 LOGS = os.path.join(BUILD, "boot-logs")
@@ -50,11 +54,10 @@ FIRMWARE = {
     "edk2-noacpi": ("edk2", ",acpi=off", ""),
 }
 
+# share of RAM in NUMA node 0 (cpus 0-1); node 1 (cpus 2-3) has the rest
 NUMA = {
-    None: [],
-    "even": ["-numa", "node,cpus=0-1,mem=50%", "-numa", "node,cpus=2-3,mem=50%"],
-    # node 0 straddles the hole on virt-split
-    "straddle": ["-numa", "node,cpus=0-1,mem=75%", "-numa", "node,cpus=2-3,mem=25%"],
+    "even": 0.5,
+    "straddle": 0.75,   # node 0 straddles the hole on virt-split
 }
 
 
@@ -103,10 +106,11 @@ class Config:
         return None
 
     def numa_args(self):
-        mem = self.mem
-        return [a.replace("50%", f"{mem // 2}M").replace(
-            "75%", f"{mem * 3 // 4}M").replace("25%", f"{mem // 4}M")
-            for a in NUMA[self.numa]]
+        if not self.numa:
+            return []
+        node0 = int(self.mem * NUMA[self.numa])
+        return ["-numa", f"node,cpus=0-1,mem={node0}M",
+                "-numa", f"node,cpus=2-3,mem={self.mem - node0}M"]
 
 
 def ci_configs():
@@ -242,20 +246,6 @@ def run(cfg, machine):
         os.unlink(os.path.join(tmp, name))
     os.rmdir(tmp)
     return boot
-
-
-class Checker:
-    def __init__(self, results):
-        self.results = results
-        self.failed = 0
-
-    def record(self, ok, name, text):
-        status = "PASS" if ok else "FAIL"
-        self.failed += not ok
-        line = f"{status} boot/{name}: {text}"
-        print(line, flush=True)
-        with open(self.results, "a") as f:
-            f.write(line + "\n")
 
 
 def check_ranges(cfg, machine, boot):
@@ -449,7 +439,7 @@ def main():
     ap.add_argument("--report", metavar="DIR")
     args = ap.parse_args()
     os.makedirs(LOGS, exist_ok=True)
-    ck = Checker(args.results)
+    ck = Results(args.results, "boot")
     configs = ci_configs() if args.set == "ci" else full_configs()
     rows = []
     for cfg in configs:

@@ -15,7 +15,6 @@ t0=$(cut -d' ' -f1 /proc/uptime)
 sum=$(md5sum /dev/nvme0n1 | cut -d' ' -f1)
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "PT-MD5 $sum"
-echo "PT-BYTES $(cat /sys/block/nvme0n1/size) sectors"
 echo "PT-SWIOTLB-HIWATER $(cat /sys/kernel/debug/swiotlb/io_tlb_used_hiwater 2>/dev/null || echo unknown)"
 echo "PT-READ $t0 $t1"
 grep -i nvme /proc/interrupts | sed 's/  */ /g; s/^/PT-IRQ/'

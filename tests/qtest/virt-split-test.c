@@ -1,10 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QTest for the RISC-V virt-split machine: RAM layout, device tree
  * memory nodes, NUMA, the PCIe window, properties and their limits.
  *
  * Copyright (c) 2026 The virt-split developers
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
@@ -408,44 +407,48 @@ static void test_reject_rv32_too_much_ram(void)
                     "exceed the 34-bit physical address limit");
 }
 
-static void test_reject_big_initrd(void)
+/* A temporary file of @size bytes, for boot images that must not fit */
+static char *sized_tmp_file(const char *template, off_t size)
 {
-    g_autofree char *kernel = NULL, *initrd = NULL, *args = NULL;
     g_autoptr(GError) err = NULL;
+    char *path;
     int fd;
 
-    fd = g_file_open_tmp("virt-split-kernel-XXXXXX", &kernel, &err);
+    fd = g_file_open_tmp(template, &path, &err);
     g_assert_no_error(err);
-    g_assert_cmpint(ftruncate(fd, 64 * KiB), ==, 0);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
     close(fd);
-    fd = g_file_open_tmp("virt-split-initrd-XXXXXX", &initrd, &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(ftruncate(fd, 40 * MiB), ==, 0);
-    close(fd);
+    return path;
+}
+
+static void test_reject_big_initrd(void)
+{
+    g_autofree char *kernel = sized_tmp_file("virt-split-kernel-XXXXXX",
+                                             64 * KiB);
+    g_autofree char *initrd = sized_tmp_file("virt-split-initrd-XXXXXX",
+                                             40 * MiB);
+    g_autofree char *args = NULL, *expect = NULL;
 
     /* the initrd goes half-way into 64 MiB of low RAM: 32 MiB are left */
     args = g_strdup_printf("-M low-ram-size=64M -m 1G -kernel %s -initrd %s",
                            kernel, initrd);
-    assert_rejected(args, "initrd");
-    assert_rejected(args, "(41943040 bytes) does not fit in low RAM (64 MiB");
+    expect = g_strdup_printf("initrd '%s' (41943040 bytes) does not fit in "
+                             "low RAM (64 MiB", initrd);
+    assert_rejected(args, expect);
     unlink(kernel);
     unlink(initrd);
 }
 
 static void test_reject_big_kernel(void)
 {
-    g_autofree char *kernel = NULL, *args = NULL;
-    g_autoptr(GError) err = NULL;
-    int fd;
-
-    fd = g_file_open_tmp("virt-split-kernel-XXXXXX", &kernel, &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(ftruncate(fd, 20 * MiB), ==, 0);
-    close(fd);
+    g_autofree char *kernel = sized_tmp_file("virt-split-kernel-XXXXXX",
+                                             20 * MiB);
+    g_autofree char *args = NULL, *expect = NULL;
 
     args = g_strdup_printf("-M low-ram-size=16M -m 1G -kernel %s", kernel);
-    assert_rejected(args, "kernel");
-    assert_rejected(args, "(20971520 bytes) does not fit in low RAM (16 MiB");
+    expect = g_strdup_printf("kernel '%s' (20971520 bytes) does not fit in "
+                             "low RAM (16 MiB", kernel);
+    assert_rejected(args, expect);
     unlink(kernel);
 }
 

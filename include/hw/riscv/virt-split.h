@@ -1,9 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * QEMU RISC-V virt-split machine: virt with RAM split around a hole
  *
  * Copyright (c) 2026 The virt-split developers
- *
- * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #ifndef HW_RISCV_VIRT_SPLIT_H
