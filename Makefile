@@ -11,7 +11,8 @@ QEMU := build/qemu-system-riscv64
 
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
         check-passthrough passthrough-report \
-        patches refresh-patches virt-golden clean distclean
+        patches refresh-patches virt-golden clean distclean \
+        upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream
 
 all: build
 
@@ -65,6 +66,28 @@ boot-report: build
 
 patches: build
 	@scripts/make-patches.sh
+
+# Upstream master with patches/upstream/ (QEMU_UPSTREAM_SRC, default the
+# snapshot in ../shared/qemu-upstream): build/upstream/qemu-system-riscv64
+upstream:
+	@if msg=$$(scripts/prepare-upstream.sh --check-source); then \
+	    scripts/build-qemu.sh --upstream; else echo "$$msg"; fi
+
+check-upstream:
+	@scripts/deps.sh guest boot passthrough
+	@scripts/check.sh upstream
+
+# The series for master as it would be mailed: out/patches-upstream/
+patches-upstream:
+	@scripts/make-patches-upstream.sh
+
+refresh-patches-upstream:
+	@SERIES_DIR=$(CURDIR)/patches/upstream scripts/refresh-patches.sh build/upstream/src pristine
+
+# Re-record tests/virt-golden/golden-master from pristine upstream master.
+virt-golden-upstream:
+	@scripts/build-qemu.sh --upstream-pristine
+	@VIRT_GOLDEN=master tests/virt-golden/run.sh generate build/upstream/pristine-obj/qemu-system-riscv64
 
 refresh-patches:
 	@scripts/refresh-patches.sh

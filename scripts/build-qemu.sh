@@ -1,19 +1,25 @@
 #!/bin/bash
 # Configure (once) and build qemu-system-riscv64 from the prepared tree,
 # install the default firmware next to it and link it as build/.
+#   (no option)          QEMU 10.2.2 with patches/ in build/obj
+#   --pristine           QEMU 10.2.2 with only Debian's build patches, in
+#                        build/pristine-obj, for the virt golden files
+#   --upstream           upstream master with patches/upstream/ in
+#                        build/upstream/obj (see prepare-upstream.sh)
+#   --upstream-pristine  upstream master as it is, in
+#                        build/upstream/pristine-obj
 STEP=build-qemu
 . "$(dirname "$0")/lib.sh"
 
-# --pristine builds QEMU 10.2.2 without the project's changes (only
-# Debian's build patches) in build/pristine-obj, for the virt golden files.
-PRISTINE=
-[ "${1:-}" != --pristine ] || PRISTINE=1
-SRC=$BUILD/qemu
-OBJ=$BUILD/obj
-if [ -n "$PRISTINE" ]; then
-    SRC=$BUILD/pristine-src
-    OBJ=$BUILD/pristine-obj
-fi
+MODE=${1:-}
+case $MODE in
+'') SRC=$BUILD/qemu OBJ=$BUILD/obj ;;
+--pristine) SRC=$BUILD/pristine-src OBJ=$BUILD/pristine-obj ;;
+--upstream) SRC=$BUILD/upstream/src OBJ=$BUILD/upstream/obj ;;
+--upstream-pristine)
+    SRC=$BUILD/upstream/pristine-src OBJ=$BUILD/upstream/pristine-obj ;;
+*) die "unknown option '$MODE'" ;;
+esac
 CONFIGURE_ARGS=(--target-list=riscv64-softmmu --disable-download
                 --disable-install-blobs --disable-docs
                 --python=/usr/bin/python3)
@@ -30,8 +36,8 @@ configure() {
     rm -rf "$OBJ"
     mkdir -p "$OBJ"
     log "configuring: ${CONFIGURE_ARGS[*]}"
-    (cd "$OBJ" && "$SRC/configure" "${CONFIGURE_ARGS[@]}") >"$BUILD/configure.log" 2>&1 ||
-        die "configure failed: $(grep -m1 -E 'ERROR|error' "$BUILD/configure.log" || tail -1 "$BUILD/configure.log")"
+    (cd "$OBJ" && "$SRC/configure" "${CONFIGURE_ARGS[@]}") >"$OBJ.configure.log" 2>&1 ||
+        die "configure of $SRC failed: $(grep -m1 -E 'ERROR|error' "$OBJ.configure.log" || tail -1 "$OBJ.configure.log")"
     echo "$want" > "$OBJ/configure.stamp"
 }
 
@@ -51,14 +57,30 @@ install_firmware() {
 }
 
 "$TOP/scripts/deps.sh" build
-"$TOP/scripts/prepare-tree.sh"
-if [ -n "$PRISTINE" ] && [ ! -e "$SRC/.git" ]; then
-    git -C "$BUILD/qemu" worktree add -q --detach "$SRC" debian-build ||
-        die "cannot check out the pristine tree"
+case $MODE in
+''|--pristine) "$TOP/scripts/prepare-tree.sh" ;;
+*) "$TOP/scripts/prepare-upstream.sh" ;;
+esac
+# The pristine trees are worktrees of the prepared ones at their base tag
+case $MODE in
+--pristine) base=$BUILD/qemu tag=debian-build ;;
+--upstream-pristine) base=$BUILD/upstream/src tag=pristine ;;
+*) base= ;;
+esac
+if [ -n "$base" ]; then
+    if [ ! -e "$SRC/.git" ]; then
+        git -C "$base" worktree prune
+        git -C "$base" worktree add -q --detach "$SRC" "$tag" ||
+            die "cannot check out the pristine tree"
+    fi
+    git -C "$SRC" checkout -q --detach "$tag"
 fi
 configure
-log "building qemu-system-riscv64"
+log "building qemu-system-riscv64 in ${OBJ#"$TOP"/}"
 ninja -C "$OBJ" qemu-system-riscv64 >"$OBJ.ninja.log" 2>&1 ||
-    die "build failed: $(grep -m1 -E "error:" "$OBJ.ninja.log" || grep -m1 FAILED "$OBJ.ninja.log")"
+    die "build of $SRC failed: $(grep -m1 -E "error:" "$OBJ.ninja.log" || grep -m1 FAILED "$OBJ.ninja.log")"
 install_firmware
-[ -n "$PRISTINE" ] || ln -sfn obj/qemu-system-riscv64 "$BUILD/qemu-system-riscv64"
+case $MODE in
+'') ln -sfn obj/qemu-system-riscv64 "$BUILD/qemu-system-riscv64" ;;
+--upstream) ln -sfn obj/qemu-system-riscv64 "$BUILD/upstream/qemu-system-riscv64" ;;
+esac

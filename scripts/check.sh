@@ -8,6 +8,9 @@
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
+#   upstream     upstream master with patches/upstream: its qtests, virt
+#                equal to pristine master, boot and pass-through smoke
+#                (says so in one line and counts nothing without a source)
 #   all          all of the above
 STEP=check
 . "$(dirname "$0")/lib.sh"
@@ -23,58 +26,108 @@ record() { # record STATUS NAME
 }
 
 suite_qtest() {
-    local t targets=() log
+    run_qtests "$OBJ" qtest
+}
+
+# run_qtests OBJ PREFIX: build the qtests in the build directory OBJ and
+# record their cases as PREFIX/NAME
+run_qtests() {
+    local obj=$1 prefix=$2 t targets=() log=$1/qtest-build.log
     for t in "${QTESTS[@]}"; do
         targets+=("tests/qtest/$t")
     done
-    log "building qtests: ${QTESTS[*]}"
-    ninja -C "$OBJ" "${targets[@]}" >"$BUILD/qtest-build.log" 2>&1 ||
-        die "building qtests failed: $(grep -m1 -E 'error:|FAILED' "$BUILD/qtest-build.log")"
+    log "building qtests in ${obj#"$TOP"/}: ${QTESTS[*]}"
+    if ! ninja -C "$obj" "${targets[@]}" >"$log" 2>&1; then
+        record FAIL "$prefix: building the qtests failed: $(grep -m1 -E 'error:|FAILED' "$log")"
+        return
+    fi
     for t in "${QTESTS[@]}"; do
-        qtest_one "$t"
+        qtest_one "$obj" "$prefix" "$t"
     done
 }
 
-# qtest_one NAME: run one qtest binary with TAP output, record its cases
+# qtest_one OBJ PREFIX NAME: run one qtest binary with TAP output, record
+# its cases
 qtest_one() {
-    local t=$1 log=$BUILD/qtest-$1.log rc=0 ok notok
-    (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 \
+    local obj=$1 prefix=$2 t=$3 log=$1/qtest-$3.log rc=0 ok notok
+    (cd "$obj" && QTEST_QEMU_BINARY=./qemu-system-riscv64 \
         timeout 600 "tests/qtest/$t" --tap -k) >"$log" 2>&1 || rc=$?
     ok=$(grep -cE '^ok ' "$log" || true)
     notok=$(grep -cE '^not ok ' "$log" || true)
     if [ "$ok" = 0 ] && [ "$notok" = 0 ]; then
-        record FAIL "qtest/$t: no test ran (exit $rc, see $log)"
+        record FAIL "$prefix/$t: no test ran (exit $rc, see $log)"
         return
     fi
     while read -r line; do
-        record FAIL "qtest/$t: $line"
+        record FAIL "$prefix/$t: $line"
     done < <(grep -E '^not ok ' "$log" || true)
     while read -r line; do
         case $line in
-        *'# SKIP'*) record SKIP "qtest/$t: $line" ;;
-        *) echo "PASS qtest/$t: $line" >> "$RESULTS" ;;
+        *'# SKIP'*) record SKIP "$prefix/$t: $line" ;;
+        *) echo "PASS $prefix/$t: $line" >> "$RESULTS" ;;
         esac
     done < <(grep -E '^ok ' "$log" || true)
     if [ "$rc" != 0 ] && [ "$notok" = 0 ]; then
-        record FAIL "qtest/$t: exited with $rc (see $log)"
+        record FAIL "$prefix/$t: exited with $rc (see $log)"
     fi
-    echo "     qtest/$t: $ok ok, $notok not ok"
+    echo "     $prefix/$t: $ok ok, $notok not ok"
 }
 
 suite_virt_golden() {
-    local line rc=0 out=$BUILD/virt-golden.log
-    "$TOP/tests/virt-golden/run.sh" check "$BUILD/qemu-system-riscv64" >"$out" 2>&1 || rc=$?
+    compare_virt_golden 10.2.2 "$BUILD/qemu-system-riscv64" virt-golden
+}
+
+# compare_virt_golden GOLDEN QEMU PREFIX: virt's outputs of QEMU against
+# the goldens of pristine GOLDEN (10.2.2 or master)
+compare_virt_golden() {
+    local golden=$1 qemu=$2 prefix=$3 line rc=0 out
+    out=$BUILD/${prefix//\//-}.log
+    VIRT_GOLDEN=$golden "$TOP/tests/virt-golden/run.sh" check "$qemu" >"$out" 2>&1 || rc=$?
     while read -r line; do
         case $line in
-        "ok   "*) echo "PASS virt-golden/${line#ok   }" >> "$RESULTS" ;;
-        FAIL*) record FAIL "virt-golden/${line#FAIL }" ;;
+        "ok   "*) echo "PASS $prefix/${line#ok   }" >> "$RESULTS" ;;
+        FAIL*) record FAIL "$prefix/${line#FAIL }" ;;
         *) echo "     $line" ;;
         esac
     done < "$out"
     if [ "$rc" != 0 ] && ! grep -q '^FAIL' "$out"; then
-        record FAIL "virt-golden: the comparison stopped with exit $rc"
+        record FAIL "$prefix: the comparison stopped with exit $rc"
     fi
-    echo "     virt-golden: $(grep -c '^PASS virt-golden' "$RESULTS") outputs identical to pristine 10.2.2"
+    echo "     $prefix: $(grep -c "^PASS $prefix/" "$RESULTS") outputs identical to pristine $golden"
+}
+
+# boot_smoke QEMU PREFIX FIRMWARE: virt-split -m 4G boots Linux, which
+# sees all of low RAM (0x80000000-0xbfffffff) and all of high RAM
+# (0x100000000-0x1bfffffff) and nothing else.
+boot_smoke() {
+    local qemu=$1 prefix=$2 fw=$3 out bad
+    out=$(QEMU=$qemu "$TOP/scripts/run-guest.sh" --quiet --machine virt-split \
+          --mem 4G --firmware "$fw" 2>&1) || {
+        record FAIL "$prefix/boot-$fw: the guest did not boot: $(tail -3 <<<"$out" | tr '\n' ' ')"
+        return
+    }
+    bad=$(/usr/bin/python3 -c '
+import re, sys
+low_end = high_start = high_end = 0
+for lo, hi in re.findall(r"^VS-IOMEM ([0-9a-f]+)-([0-9a-f]+) : System RAM$", sys.stdin.read(), re.M):
+    lo, hi = int(lo, 16), int(hi, 16)
+    if 0x80000000 <= lo and hi <= 0xbfffffff:
+        low_end = max(low_end, hi)
+    elif 0x100000000 <= lo and hi <= 0x1bfffffff:
+        high_start = min(high_start or lo, lo)
+        high_end = max(high_end, hi)
+    else:
+        print("range %x-%x outside the layout" % (lo, hi))
+if low_end != 0xbfffffff:
+    print("low RAM does not reach 0xbfffffff")
+if (high_start, high_end) != (0x100000000, 0x1bfffffff):
+    print("high RAM is not 0x100000000-0x1bfffffff")
+' <<<"$out")
+    if [ -z "$bad" ]; then
+        record PASS "$prefix/boot-$fw: Linux sees $(grep -c '^VS-IOMEM' <<<"$out") System RAM ranges, all of low and high RAM"
+    else
+        record FAIL "$prefix/boot-$fw: $(tr '\n' ';' <<<"$bad") ($(grep '^VS-IOMEM' <<<"$out" | tr '\n' ' '))"
+    fi
 }
 
 # run_harness NAME CMD...: a harness that records its own PASS/FAIL lines;
@@ -98,6 +151,26 @@ suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
 
+suite_upstream() {
+    local msg up=$BUILD/upstream/qemu-system-riscv64
+    if ! msg=$("$TOP/scripts/prepare-upstream.sh" --check-source); then
+        echo "     upstream: $msg; nothing counted"
+        return
+    fi
+    log "$msg"
+    if ! "$TOP/scripts/build-qemu.sh" --upstream; then
+        record FAIL "upstream/build: master with patches/upstream did not build (see the error above)"
+        return
+    fi
+    run_qtests "$BUILD/upstream/obj" upstream/qtest
+    compare_virt_golden master "$up" upstream/virt-golden
+    boot_smoke "$up" upstream opensbi
+    boot_smoke "$up" upstream edk2
+    run_harness upstream/passthrough env QEMU="$up" /usr/bin/python3 \
+        "$TOP/tests/passthrough/run" --suite "$RESULTS" --only virt-split-4g \
+        --prefix upstream/passthrough
+}
+
 suite_docs() {
     "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
         record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
@@ -106,7 +179,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden docs boot passthrough; break ;;
+    all) set -- qtest virt-golden docs boot passthrough upstream; break ;;
     esac
 done
 for s in "$@"; do
@@ -117,6 +190,7 @@ for s in "$@"; do
     boot) suite_boot ;;
     docs) suite_docs ;;
     passthrough) suite_passthrough ;;
+    upstream) suite_upstream ;;
     *) die "unknown suite '$s'" ;;
     esac
 done

@@ -6,6 +6,9 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${VIRT_SPLIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virt-split}
 BUILD=${VIRT_SPLIT_BUILD:-$TOP/build}
+# The patch series in use: patches/ for QEMU 10.2.2, patches/upstream/
+# for upstream master.
+SERIES_DIR=${SERIES_DIR:-$TOP/patches}
 STEP=${STEP:-$(basename "$0")}
 
 log() { printf '[%s] %s\n' "$STEP" "$*" >&2; }
@@ -90,13 +93,13 @@ run_root() {
 }
 
 # series_hash EXTRA: what a prepared tree was made from: EXTRA (the QEMU
-# version and Debian patches) and patches/.  The tree is re-prepared when
+# version and Debian patches), the series and the project files it names.  The tree is re-prepared when
 # it changes.
 series_hash() {
     { echo "$1"
-      cat "$TOP/patches/series"
-      awk '!/^#/ && NF { print $1 }' "$TOP/patches/series" | while read -r p; do
-          cat "$TOP/patches/$p"
+      cat "$SERIES_DIR/series"
+      awk '!/^#/ && NF { print $1 }' "$SERIES_DIR/series" | while read -r p; do
+          cat "$SERIES_DIR/$p"
       done
     } | sha256sum | cut -d' ' -f1
 }
@@ -106,7 +109,20 @@ qemu_version() {
     awk '$1 == "src" && $2 == "qemu" { print $4 }' "$TOP/assets.lock"
 }
 
-# apply_series_in DIR: apply patches/series to the git tree DIR, one
+# sync_project_files DIR: copy the project's files into the QEMU tree DIR
+# where the repository copy is newer, so edits made inside the tree are
+# not overwritten.
+sync_project_files() {
+    local dir=$1 from to
+    while read -r from to; do
+        case $from in ''|'#'*) continue ;; esac
+        [ -e "$TOP/$from" ] || continue
+        mkdir -p "$(dirname "$dir/$to")"
+        cp -u "$TOP/$from" "$dir/$to"
+    done < "$TOP/scripts/project-files"
+}
+
+# apply_series_in DIR: apply $SERIES_DIR/series to the git tree DIR, one
 # commit per patch; project files named after a patch join its commit.
 apply_series_in() {
     local dir=$1 p files f to
@@ -114,9 +130,9 @@ apply_series_in() {
                -c commit.gpgsign=false)
     while read -r p files; do
         case $p in ''|'#'*) continue ;; esac
-        "${git[@]}" am -q --keep-cr --empty=keep "$TOP/patches/$p" >/dev/null 2>&1 || {
+        "${git[@]}" am -q --keep-cr --empty=keep "$SERIES_DIR/$p" >/dev/null 2>&1 || {
             "${git[@]}" am --abort >/dev/null 2>&1 || true
-            die "patch $p does not apply"
+            die "patch $SERIES_DIR/$p does not apply"
         }
         [ -n "$files" ] || continue
         for f in ${files//+/}; do
@@ -128,5 +144,5 @@ apply_series_in() {
             "${git[@]}" add "$to"
         done
         "${git[@]}" commit -q --amend --no-edit
-    done < "$TOP/patches/series"
+    done < "$SERIES_DIR/series"
 }

@@ -19,18 +19,6 @@ version=$(qemu_version)
 orig=$CACHE/src/qemu_$(v=${version#*:}; echo "${v%-*}").orig.tar.xz
 debtar=$CACHE/src/qemu_${version#*:}.debian.tar.xz
 
-# Project files live in the repository; copy them in when the repository
-# copy is newer, so edits made inside the tree are not overwritten.
-sync_project_files() {
-    local from to
-    while read -r from to; do
-        case $from in ''|'#'*) continue ;; esac
-        [ -e "$TOP/$from" ] || continue
-        mkdir -p "$(dirname "$SRC/$to")"
-        cp -u "$TOP/$from" "$SRC/$to"
-    done < "$TOP/scripts/project-files"
-}
-
 unpack_pristine() {
     local tmp=$BUILD/qemu.tmp
     rm -rf "$tmp"
@@ -70,7 +58,7 @@ apply_series() {
     "${GIT[@]}" clean -q -fdx
     "${GIT[@]}" checkout -q -B master
     apply_series_in "$SRC"
-    sync_project_files
+    sync_project_files "$SRC"
     "${GIT[@]}" add -A
     if ! "${GIT[@]}" diff --cached --quiet; then
         "${GIT[@]}" commit -q -m "virt-split: project files"
@@ -81,7 +69,7 @@ apply_series() {
 mkdir -p "$BUILD"
 want=$(series_hash "$version $DEBIAN_PATCHES")
 if [ -e "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -d "$SRC/.git" ]; then
-    sync_project_files
+    sync_project_files "$SRC"
     exit 0
 fi
 "$TOP/scripts/fetch-qemu-source.sh"

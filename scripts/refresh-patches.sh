@@ -1,8 +1,9 @@
 #!/bin/bash
-# refresh-patches.sh [TREE]: turn the commits of a prepared QEMU tree
-# (default build/qemu) back into patches/ and the project's own files.
+# refresh-patches.sh [TREE [BASE]]: turn the commits of a prepared QEMU
+# tree (default build/qemu) after BASE (default the debian-build tag) back
+# into $SERIES_DIR (default patches/) and the project's own files.
 #
-# Every commit after the debian-build tag becomes one patch of the
+# Every commit after BASE becomes one patch of the
 # series, holding its changes to upstream files.  A commit that adds a
 # project file (see scripts/project-files) lists it after the patch name
 # in patches/series, so the file is committed together with its build
@@ -12,9 +13,10 @@ STEP=refresh-patches
 . "$(dirname "$0")/lib.sh"
 
 TREE=${1:-$BUILD/qemu}
+BASE=${2:-debian-build}
 GIT=(git -C "$TREE")
 [ -d "$TREE/.git" ] || [ -f "$TREE/.git" ] || die "$TREE is not a prepared tree; run 'make prepare' first"
-"${GIT[@]}" rev-parse -q --verify debian-build >/dev/null || die "$TREE has no debian-build tag"
+"${GIT[@]}" rev-parse -q --verify "$BASE" >/dev/null || die "$TREE has no $BASE tag"
 
 declare -A REPO_PATH
 EXCLUDE=()
@@ -41,7 +43,7 @@ trap 'rm -rf "$out"' EXIT
 declare -A CLAIMED
 n=0
 : > "$out/series"
-for c in $("${GIT[@]}" rev-list --reverse debian-build..HEAD); do
+for c in $("${GIT[@]}" rev-list --reverse "$BASE"..HEAD); do
     subject=$("${GIT[@]}" log -1 --format=%s "$c")
     [ "$subject" != "virt-split: project files" ] || continue
     added=()
@@ -77,14 +79,15 @@ for to in "${!REPO_PATH[@]}"; do
             cp "$TREE/$to" "$TOP/${REPO_PATH[$to]}"
     fi
 done
-rm -f "$TOP"/patches/*.patch
-cp "$out"/*.patch "$TOP/patches/" 2>/dev/null || true
+mkdir -p "$SERIES_DIR"
+rm -f "$SERIES_DIR"/*.patch
+cp "$out"/*.patch "$SERIES_DIR/" 2>/dev/null || true
 { echo "# One patch per line, applied in order; a +path after a patch is a"
   echo "# project file committed together with it."
-  cat "$out/series"; } > "$TOP/patches/series"
+  cat "$out/series"; } > "$SERIES_DIR/series"
 # The tree now matches patches/: record that, so it is not re-prepared.
 if [ "$TREE" = "$BUILD/qemu" ]; then
     "${GIT[@]}" tag -f project-files >/dev/null
     series_hash "$(qemu_version) $DEBIAN_PATCHES" > "$BUILD/qemu.stamp"
 fi
-log "wrote $n patches to patches/"
+log "wrote $n patches to ${SERIES_DIR#"$TOP"/}/"

@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-QEMU=$BUILD/qemu-system-riscv64
+QEMU=${QEMU:-$BUILD/qemu-system-riscv64}
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
 KVER=7.2.12+deb14-riscv64
 "$TOP/scripts/fetch-deb.sh" "linux-binary-$KVER:riscv64"

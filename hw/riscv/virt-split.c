@@ -15,83 +15,85 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
-#include "hw/boards.h"
-#include "hw/loader.h"
 #include "hw/riscv/boot.h"
+#include "hw/riscv/fdt-common.h"
 #include "hw/riscv/numa.h"
 #include "hw/riscv/virt-split.h"
 #include "hw/acpi/aml-build.h"
 #include "hw/firmware/smbios.h"
-#include "system/device_tree.h"
 #include "system/system.h"
 #include "system/memory.h"
-#include <libfdt.h>
 
-enum {
-    VIRT_SPLIT_RAM_LOW,
-    VIRT_SPLIT_RAM_HIGH,
-};
-
-/* Base and largest size of each RAM region; high RAM is bounded later */
+/*
+ * Where RAM may go, in order; RAM offsets fill them one after the other.
+ * Low RAM ends below the x86 MSI doorbell window (its size is set by
+ * low-ram-size).  High RAM stops short of the HyperTransport range that
+ * AMD-Vi reserves in every IOMMU group, and the rest continues at 1 TiB.
+ */
 static const MemMapEntry virt_split_ram_memmap[] = {
-    [VIRT_SPLIT_RAM_LOW] =  { VIRT_SPLIT_LOW_RAM_BASE, VIRT_SPLIT_LOW_RAM_MAX },
-    [VIRT_SPLIT_RAM_HIGH] = { VIRT_SPLIT_HIGH_RAM_BASE, UINT64_MAX },
+    [VIRT_SPLIT_RAM_LOW] =    { VIRT_SPLIT_LOW_RAM_BASE,
+                                VIRT_SPLIT_LOW_RAM_MAX },
+    [VIRT_SPLIT_RAM_HIGH] =   { VIRT_SPLIT_HIGH_RAM_BASE,
+                                VIRT_SPLIT_HT_HOLE_BASE -
+                                VIRT_SPLIT_HIGH_RAM_BASE },
+    [VIRT_SPLIT_RAM_ABOVE_HT] = { VIRT_SPLIT_HT_HOLE_END, UINT64_MAX },
 };
+
+/* How much RAM region @i holds when all of RAM is laid out */
+static uint64_t virt_split_region_ram(RISCVVirtSplitState *vss, int i)
+{
+    uint64_t left = MACHINE(vss)->ram_size;
+    uint64_t cap;
+    int r;
+
+    for (r = 0; r <= i; r++) {
+        cap = r == VIRT_SPLIT_RAM_LOW ? vss->low_ram_size
+                                      : virt_split_ram_memmap[r].size;
+        if (r == i) {
+            return MIN(left, cap);
+        }
+        left -= MIN(left, cap);
+    }
+    g_assert_not_reached();
+}
 
 static uint64_t virt_split_low_ram_size(RISCVVirtSplitState *vss)
 {
-    return MIN(MACHINE(vss)->ram_size, vss->low_ram_size);
-}
-
-static uint64_t virt_split_high_ram_size(RISCVVirtSplitState *vss)
-{
-    return MACHINE(vss)->ram_size - virt_split_low_ram_size(vss);
+    return virt_split_region_ram(vss, VIRT_SPLIT_RAM_LOW);
 }
 
 /*
  * Translate the RAM offsets [@offset, @offset + @size) into guest physical
- * ranges: offsets below the low RAM size are in low RAM, the rest continue
- * in high RAM.  Returns the number of ranges written to @pieces.
+ * ranges, one per RAM region they touch.  Returns the number of ranges
+ * written to @pieces.
  */
 static int virt_split_ram_pieces(RISCVVirtSplitState *vss, uint64_t offset,
                                  uint64_t size,
-                                 MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES])
+                                 MemMapEntry pieces[VIRT_SPLIT_RAM_REGIONS])
 {
-    uint64_t low = virt_split_low_ram_size(vss);
-    uint64_t end = offset + size;
-    int n = 0;
+    uint64_t region_start = 0, region_ram, lo, hi;
+    int i, n = 0;
 
-    if (offset < low && size) {
-        pieces[n].base = virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base +
-                         offset;
-        pieces[n].size = MIN(end, low) - offset;
-        n++;
-    }
-    if (end > low) {
-        uint64_t start = MAX(offset, low);
-
-        pieces[n].base = virt_split_ram_memmap[VIRT_SPLIT_RAM_HIGH].base +
-                         (start - low);
-        pieces[n].size = end - start;
-        n++;
+    for (i = 0; i < VIRT_SPLIT_RAM_REGIONS; i++) {
+        region_ram = virt_split_region_ram(vss, i);
+        lo = MAX(offset, region_start);
+        hi = MIN(offset + size, region_start + region_ram);
+        if (lo < hi) {
+            pieces[n].base = virt_split_ram_memmap[i].base +
+                             (lo - region_start);
+            pieces[n].size = hi - lo;
+            n++;
+        }
+        region_start += region_ram;
     }
     return n;
-}
-
-/* The end of the highest RAM range */
-static hwaddr virt_split_ram_top(RISCVVirtSplitState *vss)
-{
-    MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
-    int n = virt_split_ram_pieces(vss, 0, MACHINE(vss)->ram_size, pieces);
-
-    return pieces[n - 1].base + pieces[n - 1].size;
 }
 
 static void virt_split_fdt_add_socket_memory(RISCVVirtState *s, int socket)
 {
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(s);
     MachineState *ms = MACHINE(s);
-    MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
+    MemMapEntry pieces[VIRT_SPLIT_RAM_REGIONS];
     int i, n;
 
     n = virt_split_ram_pieces(vss, riscv_socket_mem_offset(ms, socket),
@@ -103,8 +105,8 @@ static void virt_split_fdt_add_socket_memory(RISCVVirtState *s, int socket)
      * pair because EDK2 ignores memory nodes with any other "reg".
      */
     for (i = n - 1; i >= 0; i--) {
-        riscv_create_fdt_socket_memory(ms, pieces[i].base, pieces[i].size,
-                                       socket);
+        create_fdt_socket_memory(ms->fdt, pieces[i].base, pieces[i].size,
+                                 socket, riscv_numa_enabled(ms));
     }
 }
 
@@ -113,7 +115,7 @@ static void virt_split_acpi_build_srat_memory(RISCVVirtState *s,
 {
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(s);
     MachineState *ms = MACHINE(s);
-    MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
+    MemMapEntry pieces[VIRT_SPLIT_RAM_REGIONS];
     int node, i, n;
 
     for (node = 0; node < ms->numa_state->num_nodes; node++) {
@@ -128,8 +130,8 @@ static void virt_split_acpi_build_srat_memory(RISCVVirtState *s,
 
 static void virt_split_build_smbios(RISCVVirtSplitState *vss)
 {
-    struct smbios_phys_mem_area areas[VIRT_SPLIT_MAX_RAM_PIECES];
-    MemMapEntry pieces[VIRT_SPLIT_MAX_RAM_PIECES];
+    struct smbios_phys_mem_area areas[VIRT_SPLIT_RAM_REGIONS];
+    MemMapEntry pieces[VIRT_SPLIT_RAM_REGIONS];
     int i, n;
 
     n = virt_split_ram_pieces(vss, 0, MACHINE(vss)->ram_size, pieces);
@@ -146,10 +148,29 @@ static unsigned virt_split_phys_bits(RISCVVirtState *s)
                                       : VIRT_SPLIT_PHYS_BITS_RV64;
 }
 
+/* The end of the highest RAM range, or 0 if it is beyond @limit */
+static hwaddr virt_split_ram_top(RISCVVirtSplitState *vss, uint64_t limit)
+{
+    MemMapEntry pieces[VIRT_SPLIT_RAM_REGIONS];
+    int n = virt_split_ram_pieces(vss, 0, MACHINE(vss)->ram_size, pieces);
+    MemMapEntry *last = &pieces[n - 1];
+
+    if (last->base > limit || last->size > limit - last->base) {
+        return 0;
+    }
+    return last->base + last->size;
+}
+
+static bool virt_split_overlaps_ht_hole(hwaddr base, uint64_t size)
+{
+    return base < VIRT_SPLIT_HT_HOLE_END &&
+           base + size > VIRT_SPLIT_HT_HOLE_BASE;
+}
+
 /*
  * The 64-bit PCIe window goes above the top of RAM, aligned to its own
- * size.  RV32 harts cannot reach a 16 GiB window, so they get 4 GiB unless
- * the user asks for more.
+ * size, and never into the HyperTransport range.  RV32 harts cannot reach
+ * a 16 GiB window, so they get 4 GiB unless the user asks for more.
  */
 static void virt_split_place_high_pcie(RISCVVirtSplitState *vss)
 {
@@ -157,22 +178,31 @@ static void virt_split_place_high_pcie(RISCVVirtSplitState *vss)
     unsigned phys_bits = virt_split_phys_bits(s);
     uint64_t limit = 1ULL << phys_bits;
     uint64_t size = vss->highmem_mmio_size;
-    hwaddr top = virt_split_ram_top(vss);
+    hwaddr top = virt_split_ram_top(vss, limit);
+    hwaddr base;
 
     if (!size) {
         size = riscv_is_32bit(&s->soc[0]) ? VIRT_SPLIT_HIGHMEM_MMIO_RV32
                                           : VIRT_SPLIT_HIGHMEM_MMIO_MIN;
     }
-    if (top > limit) {
-        error_report("virt-split: -m %" PRIu64 "M puts RAM up to 0x%"
-                     HWADDR_PRIx ", which exceeds the %u-bit physical "
-                     "address limit 0x%" PRIx64, MACHINE(vss)->ram_size / MiB,
-                     top, phys_bits, limit);
+    if (!top) {
+        error_report("virt-split: -m %" PRIu64 "M puts RAM beyond the %u-bit "
+                     "physical address limit 0x%" PRIx64,
+                     MACHINE(vss)->ram_size / MiB, phys_bits, limit);
         exit(1);
     }
-    s->high_pcie_mmio.size = size;
-    s->high_pcie_mmio.base = ROUND_UP(top, size);
-    if (s->high_pcie_mmio.base > limit - size) {
+    if (size > limit / 2) {
+        error_report("virt-split: highmem-mmio-size %" PRIu64 " GiB is too "
+                     "large: the %u-bit physical address space allows at "
+                     "most %" PRIu64 " GiB", size / GiB, phys_bits,
+                     limit / 2 / GiB);
+        exit(1);
+    }
+    base = ROUND_UP(top, size);
+    if (virt_split_overlaps_ht_hole(base, size)) {
+        base = ROUND_UP(VIRT_SPLIT_HT_HOLE_END, size);
+    }
+    if (base > limit - size) {
         error_report("virt-split: RAM up to 0x%" HWADDR_PRIx " and a %" PRIu64
                      " GiB PCIe window (highmem-mmio-size) above it exceed "
                      "the %u-bit physical address limit 0x%" PRIx64
@@ -180,163 +210,58 @@ static void virt_split_place_high_pcie(RISCVVirtSplitState *vss)
                      phys_bits, limit);
         exit(1);
     }
+    s->high_pcie_mmio.base = base;
+    s->high_pcie_mmio.size = size;
 }
 
+/* One RAMBlock, seen through one alias per region, keeps backends whole */
 static void virt_split_map_ram(RISCVVirtSplitState *vss)
 {
+    static const char *const names[VIRT_SPLIT_RAM_REGIONS] = {
+        "ram-low", "ram-high", "ram-above-ht",
+    };
     MachineState *ms = MACHINE(vss);
-    MemoryRegion *sysmem = get_system_memory();
-    uint64_t low = virt_split_low_ram_size(vss);
-    uint64_t high = virt_split_high_ram_size(vss);
+    uint64_t offset = 0, size;
+    int i;
 
-    /* One RAMBlock, seen through two windows, keeps backends and migration */
-    memory_region_init_alias(&vss->ram_low, OBJECT(vss), "ram-low", ms->ram,
-                             0, low);
-    memory_region_add_subregion(sysmem,
-                                virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base,
-                                &vss->ram_low);
-    if (high) {
-        memory_region_init_alias(&vss->ram_high, OBJECT(vss), "ram-high",
-                                 ms->ram, low, high);
-        memory_region_add_subregion(sysmem,
-                            virt_split_ram_memmap[VIRT_SPLIT_RAM_HIGH].base,
-                            &vss->ram_high);
-    }
-}
-
-static hwaddr virt_split_low_ram_end(RISCVVirtSplitState *vss)
-{
-    return virt_split_ram_memmap[VIRT_SPLIT_RAM_LOW].base +
-           virt_split_low_ram_size(vss);
-}
-
-static void G_NORETURN virt_split_too_big(RISCVVirtSplitState *vss,
-                                          const char *what,
-                                          const char *filename,
-                                          uint64_t size)
-{
-    error_report("virt-split: %s '%s' (%" PRIu64 " bytes) does not fit in "
-                 "low RAM (%" PRIu64 " MiB, 0x%" PRIx64 "-0x%" HWADDR_PRIx
-                 "); raise low-ram-size", what, filename, size,
-                 virt_split_low_ram_size(vss) / MiB, VIRT_SPLIT_LOW_RAM_BASE,
-                 virt_split_low_ram_end(vss));
-    exit(1);
-}
-
-static void virt_split_check_firmware(RISCVVirtSplitState *vss,
-                                      hwaddr start, hwaddr end)
-{
-    MachineState *ms = MACHINE(vss);
-
-    if (start >= VIRT_SPLIT_LOW_RAM_BASE && end > virt_split_low_ram_end(vss)) {
-        virt_split_too_big(vss, "firmware",
-                           ms->firmware ? ms->firmware : "default",
-                           end - start);
-    }
-}
-
-/*
- * Like riscv_load_initrd(), but bounded by low RAM: the initrd goes half-way
- * into low RAM above the kernel, at most 512 MiB above it, and never over
- * the kernel image itself.
- */
-static void virt_split_load_initrd(RISCVVirtSplitState *vss,
-                                   RISCVBootInfo *info)
-{
-    MachineState *ms = MACHINE(vss);
-    const char *filename = ms->initrd_filename;
-    hwaddr end = virt_split_low_ram_end(vss);
-    hwaddr start;
-    int64_t size;
-
-    start = info->image_low_addr +
-            MIN(virt_split_low_ram_size(vss) / 2, 512 * MiB);
-    start = MAX(start, QEMU_ALIGN_UP(info->image_high_addr, 2 * MiB));
-    size = get_image_size(filename, NULL);
-    if (size < 0) {
-        error_report("could not load ramdisk '%s'", filename);
-        exit(1);
-    }
-    if (start >= end || size > end - start) {
-        virt_split_too_big(vss, "initrd", filename, size);
-    }
-    size = load_ramdisk(filename, start, end - start);
-    if (size == -1) {
-        size = load_image_targphys(filename, start, end - start, NULL);
-        if (size == -1) {
-            error_report("could not load ramdisk '%s'", filename);
-            exit(1);
+    for (i = 0; i < VIRT_SPLIT_RAM_REGIONS; i++) {
+        size = virt_split_region_ram(vss, i);
+        if (!size) {
+            break;
         }
-    }
-    info->initrd_start = start;
-    info->initrd_size = size;
-    qemu_fdt_setprop_u64(ms->fdt, "/chosen", "linux,initrd-start", start);
-    qemu_fdt_setprop_u64(ms->fdt, "/chosen", "linux,initrd-end", start + size);
-}
-
-static void virt_split_load_kernel(RISCVVirtSplitState *vss,
-                                   RISCVBootInfo *info,
-                                   hwaddr firmware_end)
-{
-    MachineState *ms = MACHINE(vss);
-    hwaddr start = riscv_calc_kernel_start_addr(info, firmware_end);
-
-    riscv_load_kernel(ms, info, start, false, NULL);
-    if (info->image_high_addr > virt_split_low_ram_end(vss)) {
-        virt_split_too_big(vss, "kernel", ms->kernel_filename,
-                           info->image_high_addr - info->image_low_addr);
-    }
-    if (ms->initrd_filename) {
-        virt_split_load_initrd(vss, info);
+        memory_region_init_alias(&vss->ram[i], OBJECT(vss), names[i],
+                                 ms->ram, offset, size);
+        memory_region_add_subregion(get_system_memory(),
+                                    virt_split_ram_memmap[i].base,
+                                    &vss->ram[i]);
+        offset += size;
     }
 }
 
-/* The device tree goes at the end of low RAM, after kernel and initrd */
-static uint64_t virt_split_place_fdt(RISCVVirtSplitState *vss,
-                                     RISCVBootInfo *info)
-{
-    MachineState *ms = MACHINE(vss);
-    hwaddr top = virt_split_low_ram_end(vss);
-    hwaddr used = 0;
-    uint32_t fdt_size;
-
-    fdt_pack(ms->fdt);
-    fdt_size = fdt_totalsize(ms->fdt);
-    if (info->is_32bit) {
-        top = MIN(top, 3 * GiB);
-    }
-    if (info->initrd_size) {
-        used = info->initrd_start + info->initrd_size;
-    } else if (info->kernel_size) {
-        used = info->image_high_addr;
-    }
-    if (used && QEMU_ALIGN_DOWN(top - fdt_size, 2 * MiB) < used) {
-        virt_split_too_big(vss, "device tree",
-                           ms->dtb ? ms->dtb : "generated", fdt_size);
-    }
-    return riscv_compute_fdt_addr(VIRT_SPLIT_LOW_RAM_BASE,
-                                  virt_split_low_ram_size(vss), ms, info);
-}
-
+/* Firmware, kernel, initrd and device tree all go into low RAM */
 static void virt_split_machine_done(Notifier *notifier, void *data)
 {
     RISCVVirtState *s = container_of(notifier, RISCVVirtState, machine_done);
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(s);
     MachineState *ms = MACHINE(s);
+    uint64_t low_size = virt_split_low_ram_size(vss);
     hwaddr start_addr, firmware_end;
     uint64_t kernel_entry, fdt_addr;
     RISCVBootInfo info;
 
-    firmware_end = virt_boot_firmware(s, &start_addr, &kernel_entry);
-    virt_split_check_firmware(vss, start_addr, firmware_end);
+    riscv_boot_info_init_discontig_mem(&info, &s->soc[0],
+                                       VIRT_SPLIT_LOW_RAM_BASE, low_size);
+    firmware_end = virt_boot_firmware(s, &info, &start_addr, &kernel_entry);
 
-    riscv_boot_info_init(&info, &s->soc[0]);
     if (ms->kernel_filename && !kernel_entry) {
-        virt_split_load_kernel(vss, &info, firmware_end);
+        riscv_load_kernel(ms, &info,
+                          riscv_calc_kernel_start_addr(&info, firmware_end),
+                          true, NULL);
         kernel_entry = info.image_low_addr;
     }
 
-    fdt_addr = virt_split_place_fdt(vss, &info);
+    fdt_addr = riscv_compute_fdt_addr(VIRT_SPLIT_LOW_RAM_BASE, low_size, ms,
+                                      &info);
     virt_boot_finish(s, start_addr, kernel_entry, fdt_addr);
 
     virt_split_build_smbios(vss);

@@ -14,6 +14,8 @@
 #define LOW_BASE        0x80000000ULL
 #define HIGH_BASE       0x100000000ULL
 #define MSI_WINDOW      0xfee00000ULL
+#define HT_HOLE_BASE    0xfd00000000ULL
+#define HT_HOLE_END     0x10000000000ULL
 #define PATTERN         0x5a5aa5a5c3c33c3cULL
 #define MAX_MEM_NODES   8
 
@@ -311,6 +313,51 @@ static void test_highmem_mmio_size(void)
     g_assert_cmphex(l.pci_mmio64_base, ==, 64 * GiB);
     g_assert_cmphex(l.pci_mmio64_size, ==, 64 * GiB);
     qtest_quit(qts);
+
+    /* the largest window: the upper half of the 56-bit address space */
+    qts = start_layout(&l, "-m 4G -M highmem-mmio-size=32P");
+    g_assert_cmphex(l.pci_mmio64_base, ==, 1ULL << 55);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 1ULL << 55);
+    qtest_quit(qts);
+}
+
+/*
+ * RAM that would reach the HyperTransport range AMD-Vi reserves goes on
+ * at 1 TiB, and the PCIe window never lands in that range either.
+ */
+static void test_ht_hole(const void *data)
+{
+    uint64_t ram = (uintptr_t)data;
+    uint64_t high = MIN(ram - 1 * GiB, HT_HOLE_BASE - HIGH_BASE);
+    uint64_t above = ram - 1 * GiB - high;
+    uint64_t top = above ? HT_HOLE_END + above : HIGH_BASE + high;
+    uint64_t window = ROUND_UP(top, 16 * GiB);
+    Layout l;
+    QTestState *qts = start_layout(&l, "-m %" PRIu64 "G -M memory-backend=ram "
+        "-object memory-backend-ram,id=ram,size=%" PRIu64 "G,reserve=off",
+        ram / GiB, ram / GiB);
+
+    if (window < HT_HOLE_END && window + 16 * GiB > HT_HOLE_BASE) {
+        window = HT_HOLE_END;
+    }
+    g_assert_cmpint(l.n, ==, above ? 3 : 2);
+    assert_node(&l, 0, LOW_BASE, 1 * GiB, -1);
+    assert_node(&l, 1, HIGH_BASE, high, -1);
+    assert_ram_range(qts, LOW_BASE, 1 * GiB);
+    assert_ram_range(qts, HIGH_BASE, high);
+    if (above) {
+        assert_node(&l, 2, HT_HOLE_END, above, -1);
+        assert_ram_range(qts, HT_HOLE_END, above);
+    }
+    assert_nothing_at(qts, HT_HOLE_BASE);
+    assert_nothing_at(qts, HT_HOLE_END - 8);
+    assert_hole_unmapped(qts, 0xc0000000, HIGH_BASE);
+    assert_hole_unmapped(qts, HT_HOLE_BASE, HT_HOLE_END);
+    g_assert_cmphex(l.pci_mmio64_base, ==, window);
+    g_assert_cmphex(l.pci_mmio64_base, >=, top);
+    g_assert_false(l.pci_mmio64_base < HT_HOLE_END &&
+                   l.pci_mmio64_base + l.pci_mmio64_size > HT_HOLE_BASE);
+    qtest_quit(qts);
 }
 
 /* virt's own properties keep working on the subtype */
@@ -398,13 +445,22 @@ static void test_reject_highmem_mmio_size(void)
     assert_rejected("-M highmem-mmio-size=8G", limit);
     assert_rejected("-M highmem-mmio-size=24G", limit);
     assert_rejected("-m 4G -M highmem-mmio-size=64P",
-                    "exceed the 56-bit physical address limit");
+                    "highmem-mmio-size 67108864 GiB is too large: the "
+                    "56-bit physical address space allows at most "
+                    "33554432 GiB");
+    assert_rejected("-m 4G -M highmem-mmio-size=8E",
+                    "highmem-mmio-size 8589934592 GiB is too large");
 }
 
 static void test_reject_rv32_too_much_ram(void)
 {
     assert_rejected("-cpu rv32 -m 10G",
                     "exceed the 34-bit physical address limit");
+    assert_rejected("-cpu rv32 -m 20G",
+                    "puts RAM beyond the 34-bit physical address limit");
+    assert_rejected("-cpu rv32 -m 2G -M highmem-mmio-size=64G",
+                    "highmem-mmio-size 64 GiB is too large: the 34-bit "
+                    "physical address space allows at most 8 GiB");
 }
 
 /* A temporary file of @size bytes, for boot images that must not fit */
@@ -432,8 +488,9 @@ static void test_reject_big_initrd(void)
     /* the initrd goes half-way into 64 MiB of low RAM: 32 MiB are left */
     args = g_strdup_printf("-M low-ram-size=64M -m 1G -kernel %s -initrd %s",
                            kernel, initrd);
-    expect = g_strdup_printf("initrd '%s' (41943040 bytes) does not fit in "
-                             "low RAM (64 MiB", initrd);
+    expect = g_strdup_printf("initrd '%s' (41943040 bytes at 0x82000000) "
+                             "does not fit in low RAM 0x80000000-0x84000000 "
+                             "(64 MiB)", initrd);
     assert_rejected(args, expect);
     unlink(kernel);
     unlink(initrd);
@@ -446,10 +503,30 @@ static void test_reject_big_kernel(void)
     g_autofree char *args = NULL, *expect = NULL;
 
     args = g_strdup_printf("-M low-ram-size=16M -m 1G -kernel %s", kernel);
-    expect = g_strdup_printf("kernel '%s' (20971520 bytes) does not fit in "
-                             "low RAM (16 MiB", kernel);
+    expect = g_strdup_printf("kernel '%s' (20971520 bytes at 0x80000000) "
+                             "does not fit in low RAM 0x80000000-0x81000000 "
+                             "(16 MiB)", kernel);
     assert_rejected(args, expect);
     unlink(kernel);
+}
+
+static void test_reject_big_fdt(void)
+{
+    g_autofree char *kernel = sized_tmp_file("virt-split-kernel-XXXXXX",
+                                             64 * KiB);
+    g_autofree char *initrd = sized_tmp_file("virt-split-initrd-XXXXXX",
+                                             512 * KiB);
+    g_autofree char *args = NULL;
+
+    /*
+     * Kernel and initrd fill the first half of 4 MiB; the DTB would go
+     * 2 MiB aligned below the end, over the initrd.
+     */
+    args = g_strdup_printf("-M low-ram-size=4M -m 1G -kernel %s -initrd %s",
+                           kernel, initrd);
+    assert_rejected(args, "must fit between 0x80280000 and 0x80400000");
+    unlink(kernel);
+    unlink(initrd);
 }
 
 int main(int argc, char **argv)
@@ -469,6 +546,14 @@ int main(int argc, char **argv)
                         test_pcie_window);
     qtest_add_func("/virt-split/pcie/highmem-mmio-size",
                    test_highmem_mmio_size);
+    qtest_add_data_func("/virt-split/ht-hole/1000g",
+                        (void *)(uintptr_t)(1000 * GiB), test_ht_hole);
+    qtest_add_data_func("/virt-split/ht-hole/1012g",
+                        (void *)(uintptr_t)(1012 * GiB), test_ht_hole);
+    qtest_add_data_func("/virt-split/ht-hole/1100g",
+                        (void *)(uintptr_t)(1100 * GiB), test_ht_hole);
+    qtest_add_data_func("/virt-split/ht-hole/3t",
+                        (void *)(uintptr_t)(3072 * GiB), test_ht_hole);
     qtest_add_func("/virt-split/virt-options", test_virt_options);
     qtest_add_func("/virt-split/rv32/layout", test_rv32);
     qtest_add_func("/virt-split/reject/low-ram-size",
@@ -481,6 +566,8 @@ int main(int argc, char **argv)
                    test_reject_big_initrd);
     qtest_add_func("/virt-split/reject/kernel-too-big",
                    test_reject_big_kernel);
+    qtest_add_func("/virt-split/reject/fdt-does-not-fit",
+                   test_reject_big_fdt);
 
     return g_test_run();
 }

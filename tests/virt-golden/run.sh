@@ -14,7 +14,12 @@
 STEP=virt-golden
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-GOLDEN=$TOP/tests/virt-golden/golden
+# VIRT_GOLDEN=master compares with the goldens of pristine upstream master
+case ${VIRT_GOLDEN:-10.2.2} in
+10.2.2) GOLDEN=$TOP/tests/virt-golden/golden LABEL="pristine 10.2.2" ;;
+master) GOLDEN=$TOP/tests/virt-golden/golden-master LABEL="pristine master" ;;
+*) die "VIRT_GOLDEN=${VIRT_GOLDEN}: use 10.2.2 or master" ;;
+esac
 mode=${1:-}
 qemu=${2:-}
 [ -x "$qemu" ] || die "usage: $0 generate|check QEMU-BINARY"
@@ -81,9 +86,9 @@ while read -r name args; do
         if [ -z "$want" ]; then
             echo "FAIL $name: no golden device tree"; fail=$((fail + 1))
         elif [ "$sum" != "$want" ]; then
-            echo "FAIL $name: device tree differs from pristine 10.2.2"; fail=$((fail + 1))
+            echo "FAIL $name: device tree differs from $LABEL"; fail=$((fail + 1))
         elif ! diff -u "$GOLDEN/$name.mtree" "$work/$name.mtree" >"$work/$name.diff"; then
-            echo "FAIL $name: info mtree -f differs from pristine 10.2.2"
+            echo "FAIL $name: info mtree -f differs from $LABEL"
             head -20 "$work/$name.diff"
             fail=$((fail + 1))
         else
@@ -129,7 +134,7 @@ golden_text() {
         if diff -u "$GOLDEN/$name" "$file" > "$work/$name.diff"; then
             echo "ok   ${name%.*}"; pass=$((pass + 1))
         else
-            echo "FAIL ${name%.*}: $what differs from pristine 10.2.2"
+            echo "FAIL ${name%.*}: $what differs from $LABEL"
             head -20 "$work/$name.diff"
             fail=$((fail + 1))
         fi

@@ -33,8 +33,20 @@ OBJECT_DECLARE_SIMPLE_TYPE(RISCVVirtSplitState, RISCV_VIRT_SPLIT_MACHINE)
 #define VIRT_SPLIT_PHYS_BITS_RV64       56
 #define VIRT_SPLIT_PHYS_BITS_RV32       34
 
-/* A NUMA node's RAM is at most one piece in low and one in high RAM */
-#define VIRT_SPLIT_MAX_RAM_PIECES       2
+/*
+ * AMD-Vi reserves this HyperTransport range in every IOMMU group, so
+ * VFIO cannot map RAM there either; RAM that would reach it continues
+ * at 1 TiB instead.
+ */
+#define VIRT_SPLIT_HT_HOLE_BASE         UINT64_C(0xfd00000000)
+#define VIRT_SPLIT_HT_HOLE_END          UINT64_C(0x10000000000)
+
+enum {
+    VIRT_SPLIT_RAM_LOW,
+    VIRT_SPLIT_RAM_HIGH,
+    VIRT_SPLIT_RAM_ABOVE_HT,
+    VIRT_SPLIT_RAM_REGIONS
+};
 
 struct RISCVVirtSplitState {
     RISCVVirtState parent;
@@ -42,8 +54,7 @@ struct RISCVVirtSplitState {
     uint64_t low_ram_size;
     uint64_t highmem_mmio_size;
 
-    MemoryRegion ram_low;
-    MemoryRegion ram_high;
+    MemoryRegion ram[VIRT_SPLIT_RAM_REGIONS];
 };
 
 #endif

@@ -1,0 +1,120 @@
+#!/bin/bash
+# Write the series for upstream QEMU master as git format-patch output with
+# the cover letter of patches/upstream/cover-letter into
+# out/patches-upstream/, then check it the way a maintainer would:
+#   - it applies with git am to the pristine master source;
+#   - every patch has a Signed-off-by and a message that explains it;
+#   - master's checkpatch.pl reports no error and no warning;
+#   - every commit of the series builds, and the qtests pass at the end.
+# Each failure stops with one line that names the patch or commit.
+STEP=patches-upstream
+. "$(dirname "$0")/lib.sh"
+
+export SERIES_DIR=$TOP/patches/upstream
+UP=$BUILD/upstream
+SRC=$UP/src
+OUT=$TOP/out/patches-upstream
+WT=$UP/patches-wt
+OBJ=$UP/bisect-obj
+QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
+GIT=(git -C "$WT" -c user.name=virt-split -c user.email=virt-split@localhost
+     -c commit.gpgsign=false)
+
+msg=$("$TOP/scripts/prepare-upstream.sh" --check-source) || die "$msg"
+"$TOP/scripts/deps.sh" build
+"$TOP/scripts/prepare-upstream.sh"
+
+cleanup() {
+    git -C "$SRC" worktree remove --force "$WT" >/dev/null 2>&1 || rm -rf "$WT"
+    git -C "$SRC" worktree prune
+}
+trap cleanup EXIT
+cleanup
+
+# The series from patches/upstream and the project files as they are now
+git -C "$SRC" worktree add -q --detach "$WT" pristine || die "cannot create a worktree"
+apply_series_in "$WT"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+"${GIT[@]}" format-patch -q --zero-commit --cover-letter -o "$OUT" pristine..HEAD ||
+    die "git format-patch failed"
+series_head=$("${GIT[@]}" rev-parse HEAD)
+
+# The cover letter is kept in the repository: its first line is the
+# subject, the rest the text.
+cover=$(ls "$OUT"/0000-cover-letter.patch)
+letter=$SERIES_DIR/cover-letter
+[ -s "$letter" ] || die "$letter is missing"
+/usr/bin/python3 - "$cover" "$letter" <<'EOF' || die "cannot fill in the cover letter"
+import sys
+cover, letter = sys.argv[1:]
+subject, _, body = open(letter).read().partition("\n")
+text = open(cover).read()
+assert "*** SUBJECT HERE ***" in text and "*** BLURB HERE ***" in text
+text = text.replace("*** SUBJECT HERE ***", subject.strip())
+text = text.replace("*** BLURB HERE ***", body.strip("\n"))
+open(cover, "w").write(text)
+EOF
+log "wrote $(ls "$OUT" | wc -l) files to out/patches-upstream/ (cover letter and $(($(ls "$OUT" | wc -l) - 1)) patches)"
+
+# Every patch is signed off and says why in its message
+for p in "$OUT"/[0-9]*.patch; do
+    [ "$(basename "$p")" != 0000-cover-letter.patch ] || continue
+    grep -q '^Signed-off-by: .* <.*@.*>$' "$p" || die "$(basename "$p") has no Signed-off-by"
+    words=$(awk '/^Subject:/ { body = 1; next } body && /^---$/ { exit }
+                 body && !/^Signed-off-by:/ && !/^ / { n += NF } END { print n + 0 }' "$p")
+    [ "$words" -ge 20 ] || die "$(basename "$p") explains itself in $words words; say why in the message"
+done
+log "every patch has a Signed-off-by and a message that explains it"
+
+# It applies to pristine master as mailed
+"${GIT[@]}" checkout -q --detach pristine
+for p in "$OUT"/[0-9]*.patch; do
+    [ "$(basename "$p")" != 0000-cover-letter.patch ] || continue
+    if ! "${GIT[@]}" am -q "$p" >/dev/null 2>&1; then
+        "${GIT[@]}" am --abort >/dev/null 2>&1 || true
+        die "$(basename "$p") does not apply to pristine master with git am"
+    fi
+done
+[ -z "$("${GIT[@]}" diff "$series_head" HEAD)" ] ||
+    die "the mailed series does not reproduce patches/upstream"
+log "the series applies with git am to pristine master"
+
+# Master's own checkpatch.pl: no errors, no warnings
+: > "$TOP/out/checkpatch-upstream.log"
+for p in "$OUT"/[0-9]*.patch; do
+    [ "$(basename "$p")" != 0000-cover-letter.patch ] || continue
+    (cd "$WT" && ./scripts/checkpatch.pl "$p") >> "$TOP/out/checkpatch-upstream.log" 2>&1 || true
+    if (cd "$WT" && ./scripts/checkpatch.pl "$p") 2>&1 | grep -qE '^(ERROR|WARNING)'; then
+        die "checkpatch.pl reports problems in $(basename "$p") (see out/checkpatch-upstream.log)"
+    fi
+done
+log "checkpatch.pl: 0 errors, 0 warnings in every patch"
+
+# Every commit builds; the qtests pass on the last one
+configure_args=(--target-list=riscv64-softmmu --disable-download
+                --disable-install-blobs --disable-docs --python=/usr/bin/python3)
+rm -rf "$OBJ"
+mkdir -p "$OBJ"
+"${GIT[@]}" checkout -q --detach pristine
+(cd "$OBJ" && "$WT/configure" "${configure_args[@]}") >"$OBJ.configure.log" 2>&1 ||
+    die "configure of pristine master failed: $(grep -m1 ERROR "$OBJ.configure.log")"
+for c in $("${GIT[@]}" rev-list --reverse pristine.."$series_head"); do
+    subject=$("${GIT[@]}" log -1 --format=%s "$c")
+    "${GIT[@]}" checkout -q --detach "$c"
+    log "building $(git -C "$WT" log -1 --format=%h "$c") $subject"
+    ninja -C "$OBJ" qemu-system-riscv64 >"$OBJ.ninja.log" 2>&1 ||
+        die "commit '$subject' does not build: $(grep -m1 -E 'error:|FAILED' "$OBJ.ninja.log")"
+done
+targets=()
+for t in "${QTESTS[@]}"; do
+    targets+=("tests/qtest/$t")
+done
+ninja -C "$OBJ" "${targets[@]}" >"$OBJ.ninja.log" 2>&1 ||
+    die "the qtests of the last commit do not build: $(grep -m1 -E 'error:|FAILED' "$OBJ.ninja.log")"
+for t in "${QTESTS[@]}"; do
+    (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 timeout 900 \
+        "tests/qtest/$t" --tap -k) >"$OBJ/qtest-$t.log" 2>&1 ||
+        die "qtest $t fails on the last commit (see ${OBJ#"$TOP"/}/qtest-$t.log)"
+done
+log "every commit builds; the qtests pass on the last one: ${QTESTS[*]}"
