@@ -12,7 +12,8 @@ QEMU := build/qemu-system-riscv64
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
         check-passthrough passthrough-report \
         patches refresh-patches virt-golden clean distclean \
-        upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream
+        upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
+        check-props
 
 all: build
 
@@ -37,6 +38,9 @@ check-qtest: build
 
 check-virt-golden: build
 	@scripts/check.sh virt-golden
+
+check-props: build
+	@scripts/check.sh props
 
 check-docs: build
 	@scripts/check.sh docs
@@ -87,7 +91,7 @@ refresh-patches-upstream:
 # Re-record tests/virt-golden/golden-master from pristine upstream master.
 virt-golden-upstream:
 	@scripts/build-qemu.sh --upstream-pristine
-	@VIRT_GOLDEN=master tests/virt-golden/run.sh generate build/upstream/pristine-obj/qemu-system-riscv64
+	@VIRT_GOLDEN=master tests/virt-golden/run.sh generate build/upstream/pristine/obj/qemu-system-riscv64
 
 refresh-patches:
 	@scripts/refresh-patches.sh
@@ -98,7 +102,7 @@ virt-golden:
 	@tests/virt-golden/run.sh generate build/pristine-obj/qemu-system-riscv64
 
 clean:
-	rm -rf build/obj build/pristine-obj build/docs-obj build/guest build/boot-logs \
+	rm -rf build/obj build/pristine-obj build/docs-obj build/guest build/boot-logs build/upstream \
 	    build/*.log build/check-results out
 
 distclean:

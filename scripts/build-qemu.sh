@@ -7,7 +7,9 @@
 #   --upstream           upstream master with patches/upstream/ in
 #                        build/upstream/obj (see prepare-upstream.sh)
 #   --upstream-pristine  upstream master as it is, in
-#                        build/upstream/pristine-obj
+#                        build/upstream/pristine/obj
+# Every build directory sits next to its source as ../src (or ../qemu),
+# so ccache, where it exists, shares objects between the upstream builds.
 STEP=build-qemu
 . "$(dirname "$0")/lib.sh"
 
@@ -17,7 +19,7 @@ case $MODE in
 --pristine) SRC=$BUILD/pristine-src OBJ=$BUILD/pristine-obj ;;
 --upstream) SRC=$BUILD/upstream/src OBJ=$BUILD/upstream/obj ;;
 --upstream-pristine)
-    SRC=$BUILD/upstream/pristine-src OBJ=$BUILD/upstream/pristine-obj ;;
+    SRC=$BUILD/upstream/pristine/src OBJ=$BUILD/upstream/pristine/obj ;;
 *) die "unknown option '$MODE'" ;;
 esac
 CONFIGURE_ARGS=(--target-list=riscv64-softmmu --disable-download

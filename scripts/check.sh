@@ -8,6 +8,8 @@
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
+#   props        random virt-split configurations keep the layout's
+#                invariants or are refused with one line (tests/props)
 #   upstream     upstream master with patches/upstream: its qtests, virt
 #                equal to pristine master, boot and pass-through smoke
 #                (says so in one line and counts nothing without a source)
@@ -171,6 +173,10 @@ suite_upstream() {
         --prefix upstream/passthrough
 }
 
+suite_props() {
+    run_harness props /usr/bin/python3 "$TOP/tests/props/run.py" --results "$RESULTS"
+}
+
 suite_docs() {
     "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
         record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
@@ -179,7 +185,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden docs boot passthrough upstream; break ;;
+    all) set -- qtest virt-golden props docs boot passthrough upstream; break ;;
     esac
 done
 for s in "$@"; do
@@ -191,6 +197,7 @@ for s in "$@"; do
     docs) suite_docs ;;
     passthrough) suite_passthrough ;;
     upstream) suite_upstream ;;
+    props) suite_props ;;
     *) die "unknown suite '$s'" ;;
     esac
 done

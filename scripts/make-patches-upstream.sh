@@ -5,7 +5,8 @@
 #   - it applies with git am to the pristine master source;
 #   - every patch has a Signed-off-by and a message that explains it;
 #   - master's checkpatch.pl reports no error and no warning;
-#   - every commit of the series builds, and the qtests pass at the end.
+#   - every commit of the series builds (in build/upstream/bisect), and the
+#     qtests pass at the end.
 # Each failure stops with one line that names the patch or commit.
 STEP=patches-upstream
 . "$(dirname "$0")/lib.sh"
@@ -14,8 +15,8 @@ export SERIES_DIR=$TOP/patches/upstream
 UP=$BUILD/upstream
 SRC=$UP/src
 OUT=$TOP/out/patches-upstream
-WT=$UP/patches-wt
-OBJ=$UP/bisect-obj
+WT=$UP/bisect/src
+OBJ=$UP/bisect/obj
 QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
 GIT=(git -C "$WT" -c user.name=virt-split -c user.email=virt-split@localhost
      -c commit.gpgsign=false)

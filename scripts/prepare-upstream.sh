@@ -58,7 +58,7 @@ source_id() {
 
 unpack_source() {
     local src=$1 id=$2 tmp=$UP/src.tmp
-    rm -rf "$tmp" "$SRC" "$UP/pristine-src"
+    rm -rf "$tmp" "$SRC" "$UP/pristine/src"
     mkdir -p "$tmp"
     if [ -d "$src" ]; then
         log "exporting HEAD of $src"
