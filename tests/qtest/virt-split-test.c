@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include <libfdt.h>
 
 #define LOW_BASE        0x80000000ULL
@@ -360,6 +361,81 @@ static void test_ht_hole(const void *data)
     qtest_quit(qts);
 }
 
+/* The status of the last migration, as query-migrate reports it */
+static char *migration_status(QTestState *qts)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    char *status = g_strdup(ret && qdict_haskey(ret, "status") ?
+                            qdict_get_str(ret, "status") : "none");
+
+    qobject_unref(rsp);
+    return status;
+}
+
+static void wait_migration(QTestState *qts)
+{
+    for (;;) {
+        g_autofree char *status = migration_status(qts);
+
+        if (!strcmp(status, "completed")) {
+            return;
+        }
+        g_assert_cmpstr(status, !=, "failed");
+        g_usleep(20 * 1000);
+    }
+}
+
+/*
+ * Write a distinct pattern at both ends of every RAM range, migrate the
+ * stopped machine to a file and start a second QEMU from it: the
+ * patterns are back and the holes still read as nothing.
+ */
+static void test_migrate(const void *data)
+{
+    const char *args = data;
+    g_autofree char *path = NULL, *uri = NULL;
+    g_autoptr(GError) err = NULL;
+    QTestState *src, *dst;
+    uint64_t low_end;
+    Layout l;
+    int fd, i;
+
+    fd = g_file_open_tmp("virt-split-migrate-XXXXXX", &path, &err);
+    g_assert_no_error(err);
+    close(fd);
+    uri = g_strdup_printf("file:%s", path);
+
+    src = start_layout(&l, "%s", args);
+    g_assert_cmpint(l.n, >=, 2);
+    g_assert_cmphex(l.node[0].base, ==, LOW_BASE);
+    low_end = LOW_BASE + l.node[0].size;
+    for (i = 0; i < l.n; i++) {
+        assert_ram_range(src, l.node[i].base, l.node[i].size);
+    }
+    qtest_qmp_assert_success(src, "{ 'execute': 'stop' }");
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
+                             "  'arguments': { 'uri': %s } }", uri);
+    wait_migration(src);
+    qtest_quit(src);
+
+    dst = qtest_initf("-M virt-split -bios none %s -incoming %s", args, uri);
+    wait_migration(dst);
+    for (i = 0; i < l.n; i++) {
+        uint64_t first = l.node[i].base;
+        uint64_t last = l.node[i].base + l.node[i].size - 8;
+
+        g_assert_cmphex(qtest_readq(dst, first), ==, PATTERN ^ first);
+        g_assert_cmphex(qtest_readq(dst, last), ==, PATTERN ^ last);
+    }
+    assert_nothing_at(dst, low_end);
+    assert_nothing_at(dst, MSI_WINDOW);
+    assert_nothing_at(dst, 0xfffffff8);
+    assert_hole_unmapped(dst, low_end, HIGH_BASE);
+    qtest_quit(dst);
+    unlink(path);
+}
+
 /* virt's own properties keep working on the subtype */
 static void test_virt_options(void)
 {
@@ -554,6 +630,14 @@ int main(int argc, char **argv)
                         (void *)(uintptr_t)(1100 * GiB), test_ht_hole);
     qtest_add_data_func("/virt-split/ht-hole/3t",
                         (void *)(uintptr_t)(3072 * GiB), test_ht_hole);
+    qtest_add_data_func("/virt-split/migrate/split",
+                        "-M low-ram-size=256M -m 768M", test_migrate);
+    qtest_add_data_func("/virt-split/migrate/numa-straddle",
+                        "-M low-ram-size=256M -m 1G -smp 2 "
+                        "-object memory-backend-ram,id=m0,size=512M "
+                        "-object memory-backend-ram,id=m1,size=512M "
+                        "-numa node,cpus=0,memdev=m0 "
+                        "-numa node,cpus=1,memdev=m1", test_migrate);
     qtest_add_func("/virt-split/virt-options", test_virt_options);
     qtest_add_func("/virt-split/rv32/layout", test_rv32);
     qtest_add_func("/virt-split/reject/low-ram-size",
