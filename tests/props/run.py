@@ -86,12 +86,12 @@ class Config:
         kind = rng.random()
         if kind < 0.35:
             return rng.randrange(16, 2048, 2) * MiB
-        if kind < 0.7:
-            return rng.randrange(2, 64) * GiB + rng.choice([0, 512 * MiB])
         if kind < 0.9:
-            return rng.choice([900, 1000, 1008, 1009, 1010, 1012, 1024, 1100,
-                               2048, 3072, 4096]) * GiB
-        return rng.choice([64 * TiB, 1 * PiB, 64 * PiB, 63 * PiB + 1 * GiB])
+            return rng.randrange(2, 64) * GiB + rng.choice([0, 512 * MiB])
+        # Around the HyperTransport range; far larger RAM only costs QEMU
+        # minutes of dirty-bitmap set-up before the machine is built
+        return rng.choice([900, 1000, 1008, 1009, 1010, 1012, 1024, 1100,
+                           2048, 3072]) * GiB
 
     @staticmethod
     def pick_low(rng):
@@ -184,11 +184,13 @@ class Config:
         return a
 
 
-def run_qemu(qemu, args, extra, timeout=60):
-    cmd = [qemu, "-bios", "none", "-display", "none", "-nodefaults", "-seed", "1"] + args + extra
+def run_qemu(qemu, args, dtb, timeout=120):
+    """Start QEMU stopped, dump its device tree and its flat views, quit."""
+    cmd = [qemu, "-bios", "none", "-display", "none", "-nodefaults", "-seed", "1",
+           "-S", "-serial", "none", "-monitor", "stdio"] + args
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                           input="info mtree -f\nquit\n")
+                           input=f"dumpdtb {dtb}\ninfo mtree -f\nquit\n")
     except subprocess.TimeoutExpired:
         return None, "", "timed out"
     return p.returncode, p.stdout, p.stderr
@@ -306,10 +308,9 @@ def check_rejected(rc, err):
 def one(qemu, cfg, tmp):
     """Run one configuration; returns (outcome, problems)."""
     dtb = os.path.join(tmp, "split.dtb")
-    rc, out, err = run_qemu(qemu, cfg.args(), ["-S", "-monitor", "stdio", "-serial", "none",
-                                                "-machine", f"dumpdtb={dtb}"])
+    rc, out, err = run_qemu(qemu, cfg.args(), dtb)
     if rc is None:
-        return "hang", ["QEMU did not finish in 60 s"]
+        return "hang", ["QEMU did not finish in 120 s"]
     if rc != 0 or not os.path.exists(dtb):
         if rc < 0:
             return "signal", [f"killed by signal {-rc}: {err.strip()[-200:]}"]
@@ -321,18 +322,14 @@ def one(qemu, cfg, tmp):
         if cfg.valid():
             bad.append(f"a valid layout was refused: {err.strip()[-200:]}")
         return "rejected", bad
-    # dumpdtb exits after writing the tree; a second run reads the flat view
-    rc2, out2, err2 = run_qemu(qemu, cfg.args(), ["-S", "-monitor", "stdio", "-serial", "none"])
     with open(dtb, "rb") as f:
         blob = f.read()
     os.unlink(dtb)
-    if rc2 != 0:
-        return "started", [f"the second start failed with {rc2}: {err2.strip()[-200:]}"]
     try:
         nodes, window = fdt_memory_and_window(blob)
     except AssertionError as e:
         return "started", [str(e)]
-    bad = check_started(cfg, nodes, window, memory_view(out2))
+    bad = check_started(cfg, nodes, window, memory_view(out))
     if not cfg.valid():
         bad.append("an impossible layout was accepted")
     if (not cfg.rv32 and cfg.ram <= cfg.low_size() and cfg.mmio in (None, 16 * GiB)
@@ -349,8 +346,8 @@ def same_as_virt(qemu, cfg, blob, tmp):
     props = [p for p in args[i + 1].split(",")[1:]
              if not p.startswith(("low-ram-size=", "highmem-mmio-size="))]
     args[i + 1] = ",".join(["virt"] + props)
-    rc, _, err = run_qemu(qemu, args, ["-machine", f"dumpdtb={dtb}"])
-    if rc != 0:
+    rc, _, err = run_qemu(qemu, args, dtb)
+    if rc != 0 or not os.path.exists(dtb):
         return [f"virt with the same options failed: {err.strip()[-200:]}"]
     with open(dtb, "rb") as f:
         same = f.read() == blob
