@@ -24,7 +24,7 @@ missing_pkgs() {
 pinned() {
     local p v
     for p in "$@"; do
-        v=$(awk -v p="$p" '$1 == "apt" && $2 == p { print $4 }' "$TOP/assets.lock")
+        v=$(awk -v p="$p" '$1 == "apt" && $2 == p { print $4 }' "$LOCK")
         echo "$p${v:+=$v}"
     done
 }

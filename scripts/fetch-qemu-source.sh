@@ -4,7 +4,7 @@
 STEP=fetch-qemu-source
 . "$(dirname "$0")/lib.sh"
 
-read -r _ _ _ version suite sums < <(awk '$1 == "src" && $2 == "qemu"' "$TOP/assets.lock")
+read -r _ _ _ version suite sums < <(awk '$1 == "src" && $2 == "qemu"' "$LOCK")
 [ -n "${version:-}" ] || die "assets.lock has no qemu source entry"
 upstream=${version#*:}
 upstream=${upstream%-*}
