@@ -6,6 +6,7 @@
 # PACKAGE may be a glob over the pinned names ('linux-binary-*-riscv64'),
 # so that callers never name a kernel version.  --root prints each
 # package's unpacked root directory.  Prints nothing else on a cache hit.
+# --current prints "NAME VERSION SHA256" that each pin's suite has now.
 #
 # When a pinned version has left its suite, the suite's current version
 # of the same package is used instead or, for a name that carries a
@@ -61,8 +62,8 @@ successor_of() {
 # abis RE: the ABI of every package in the index whose name matches RE
 abis() {
     local n
-    grep -E "^${1}\$" <<<"$INDEX_NAMES" | while read -r n; do
-        [[ $n =~ ^${1}$ ]] && echo "${BASH_REMATCH[1]}"
+    { grep -E "^${1}\$" <<<"$INDEX_NAMES" || true; } | while read -r n; do
+        if [[ $n =~ ^${1}$ ]]; then echo "${BASH_REMATCH[1]}"; fi
     done | sort -u
 }
 
@@ -97,8 +98,8 @@ resolve() {
         candidates=$(comm -12 <(echo "$candidates") <(abis "$sre"))
     done < <(lock_lines deb)
     for c in $candidates; do
-        n=$(grep -E "^${re}\$" <<<"$INDEX_NAMES" | while read -r n; do
-                [[ $n =~ ^${re}$ ]] && [ "${BASH_REMATCH[1]}" = "$c" ] && echo "$n"
+        n=$({ grep -E "^${re}\$" <<<"$INDEX_NAMES" || true; } | while read -r n; do
+                if [[ $n =~ ^${re}$ ]] && [ "${BASH_REMATCH[1]}" = "$c" ]; then echo "$n"; fi
             done | head -1)
         rec=$(index_records "$n" "$arch" | head -1)
         [ -n "$rec" ] || continue
@@ -216,11 +217,27 @@ fetch_one() {
     [ -z "$print_root" ] || echo "$dir/root"
 }
 
+# current_one SPEC: "NAME VERSION SHA256" that SPEC's suite has now (for
+# make update-assets), from freshly refreshed indexes
+current_one() {
+    local name arch suite
+    read -r _ name arch _ suite _ <<<"$(lock_deb "$1")"
+    need_tool apt-get apt-cache dpkg
+    apt_suite "$suite" "$arch"
+    apt_refresh || true
+    resolve "$name" "$arch" "$suite"
+}
+
 print_root=
-if [ "${1:-}" = --root ]; then
-    print_root=1
+case ${1:-} in
+--root) print_root=1; shift ;;
+--current)
     shift
-fi
+    for p in "$@"; do
+        current_one "$p"
+    done
+    exit 0 ;;
+esac
 for p in "$@"; do
     fetch_one "$p"
 done

@@ -94,11 +94,12 @@ apt_suite() {
 
 # apt_refresh: refresh the indexes of the last apt_private now, unless
 # that happened less than VIRT_SPLIT_INDEX_MAX_AGE seconds (default 1800)
-# ago.  Returns 1 when the indexes were already fresh.
+# ago, or since the time VIRT_SPLIT_INDEX_SINCE (seconds since the epoch).
+# Returns 1 when the indexes were already fresh.
 apt_refresh() {
-    local age
-    age=$(( $(date +%s) - $(stat -c %Y "$APT_DIR/updated.stamp" 2>/dev/null || echo 0) ))
-    [ "$age" -ge "${VIRT_SPLIT_INDEX_MAX_AGE:-1800}" ] || return 1
+    local since
+    since=${VIRT_SPLIT_INDEX_SINCE:-$(( $(date +%s) - ${VIRT_SPLIT_INDEX_MAX_AGE:-1800} ))}
+    [ "$(stat -c %Y "$APT_DIR/updated.stamp" 2>/dev/null || echo 0)" -lt "$since" ] || return 1
     log "refreshing package indexes ($(basename "$APT_DIR"))"
     apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
         die "apt-get update for '$(basename "$APT_DIR")' failed: $(grep -E '^(E|W):' "$APT_DIR/update.log" | head -1)"
