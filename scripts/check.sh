@@ -8,7 +8,12 @@
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
+#   assets       pins that left their suite fall back and boot; a wrong
+#                sum stops the fetch (tests/assets/run.sh)
+#   hole         a guest touching the hole between the RAM banks faults,
+#                and QEMU and both banks survive (tests/hole/run.sh)
 #   all          all of the above
+# VIRT_SPLIT_QEMU: test this qemu-system-riscv64 instead of build/'s
 STEP=check
 . "$(dirname "$0")/lib.sh"
 
@@ -98,6 +103,14 @@ suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
 
+suite_assets() {
+    run_harness assets "$TOP/tests/assets/run.sh" "$RESULTS"
+}
+
+suite_hole() {
+    run_harness hole "$TOP/tests/hole/run.sh" "$RESULTS"
+}
+
 suite_docs() {
     "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
         record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
@@ -106,7 +119,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden docs boot passthrough; break ;;
+    all) set -- qtest virt-golden docs boot hole passthrough assets; break ;;
     esac
 done
 for s in "$@"; do
@@ -117,6 +130,8 @@ for s in "$@"; do
     boot) suite_boot ;;
     docs) suite_docs ;;
     passthrough) suite_passthrough ;;
+    assets) suite_assets ;;
+    hole) suite_hole ;;
     *) die "unknown suite '$s'" ;;
     esac
 done

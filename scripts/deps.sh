@@ -10,6 +10,7 @@ declare -A GROUP=(
     [docs]="python3-sphinx python3-sphinx-rtd-theme"
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
     [passthrough]="qemu-system-x86 cpio xz-utils kmod"
+    [hole]="device-tree-compiler"
 )
 
 missing_pkgs() {
