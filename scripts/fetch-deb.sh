@@ -205,13 +205,13 @@ fetch_one() {
     fi
     mkdir -p "$dir.tmp/root"
     dpkg-deb -x "$deb" "$dir.tmp/root" || die "cannot unpack $(basename "$deb")"
-    if [ -n "$replaced" ]; then
+    if [ -n "$replaced" ] && [ "$ov" != "$get_name $get_version $get_sum" ]; then
         # record the choice once the replacement is verified and unpacked
         { grep -vF "$key -> " "$OVERRIDES" 2>/dev/null || true
           echo "$key -> $get_name $get_version $get_sum"; } > "$OVERRIDES.tmp"
         mv "$OVERRIDES.tmp" "$OVERRIDES"
-        stamp="$get_name $get_version $get_sum"
     fi
+    [ -z "$replaced" ] || stamp="$get_name $get_version $get_sum"
     mv "$dir.tmp" "$dir"
     echo "$stamp" > "$dir.stamp"
     [ -z "$print_root" ] || echo "$dir/root"
