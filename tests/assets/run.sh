@@ -41,17 +41,20 @@ work=$BUILD/assets-test
 rm -rf "$work"
 mkdir -p "$work"
 
-# scratch NAME: a new cache whose apt indexes are copies of the real ones
+# scratch NAME APTDIR: a new cache whose APTDIR indexes are a copy of the
+# real cache's (when it has them; else the scratch cache fetches its own)
 scratch() {
-    local c=$work/$1 d
+    local c=$work/$1 d=$CACHE/apt/$2
     mkdir -p "$c/apt"
-    for d in "$CACHE"/apt/*/; do
-        [ -e "$d/updated.stamp" ] || continue
+    if [ -e "$d/updated.stamp" ]; then
         cp -a "$d" "$c/apt/"
-        rm -f "$c/apt/$(basename "$d")/lock" "$c/apt/$(basename "$d")"/lists/lock
-    done
+        rm -f "$c/apt/$2/lists/lock"
+    fi
     echo "$c"
 }
+# the suites of the pins the cases change
+rv_suite=$(awk '$1 == "deb" && $2 == "busybox-static" && $3 == "riscv64" { print $5; exit }' "$LOCK")
+src_suite=$(awk '$1 == "src" && $2 == "qemu" { print $5; exit }' "$LOCK")
 
 # in_scratch CACHE LOCK CMD...: CMD with the scratch cache and lock
 in_scratch() {
@@ -62,7 +65,7 @@ in_scratch() {
 }
 
 # ---- vanished: versions that are not in the suite ---------------------
-c=$(scratch vanished)
+c=$(scratch vanished "$rv_suite-riscv64")
 lock=$c/assets.lock
 # kernel ABI 1.0.0 (no such kernel) for riscv64 binary and modules, and a
 # busybox version that never existed; everything else as pinned
@@ -113,13 +116,13 @@ in_scratch "$c" "$lock" "$FETCH" busybox-static:riscv64 >"$work/refetch.out" 2>&
 check vanished/reused "a later run prints nothing on a cache hit, refetches by the record ('as recorded') and keeps lock-overrides as it was" \
     test ! -s "$work/again.out" -a "$rc" = 0 \
     -a "$(grep -c "as recorded in" "$work/refetch.out" || true)" = 1 \
-    -a "$(grep -c "no longer in forky; using busybox-static $new_bb as recorded" "$work/refetch.out" || true)" = 1
+    -a "$(grep -c "no longer in $rv_suite; using busybox-static $new_bb as recorded" "$work/refetch.out" || true)" = 1
 check vanished/overrides-unchanged "lock-overrides unchanged by the later runs" cmp -s "$work/overrides.before" "$ov"
 check vanished/repo-untouched "the repository's assets.lock is not modified" \
     git -C "$TOP" diff --quiet -- assets.lock
 
 # ---- mismatch: a wrong sum for a version that is still there ----------
-c=$(scratch mismatch)
+c=$(scratch mismatch "$rv_suite-riscv64")
 lock=$c/assets.lock
 wrong=$(echo "not the busybox you pinned" | sha256sum | cut -d' ' -f1)
 awk -v w="$wrong" '$1 == "deb" && $3 == "riscv64" && $2 == "busybox-static" { $6 = w } { print }' \
@@ -139,7 +142,7 @@ check mismatch/nothing-left "no stamp, cache entry or override left behind (foun
     test -z "$left"
 
 # ---- qemu-src: the QEMU source never falls back ----------------------
-c=$(scratch qemu-src)
+c=$(scratch qemu-src "$src_suite-src")
 lock=$c/assets.lock
 awk '$1 == "src" && $2 == "qemu" { $4 = "1:0.0.1+ds-1" } { print }' "$LOCK" > "$lock"
 rc=0

@@ -99,11 +99,34 @@ for a in 0xc0000000 0xfee00000; do
             test "${ex:-0}" -gt 128
     done
 done
-loads=$(out KLOG | grep -c 'cause: 0*5$' || true)
-stores=$(out KLOG | grep -c 'cause: 0*7$' || true)
-killed=$(out KLOG | grep -c 'devmem.*unhandled signal\|busybox.*unhandled signal' || true)
-check fault/kernel-log "the kernel logged $killed unhandled signals, $loads load access faults (cause 5) and $stores store access faults (cause 7)" \
-    test "$killed" = 4 -a "$loads" = 2 -a "$stores" = 2
+# in the order of the accesses: read, write, read, write
+causes=$(out KLOG | sed -n 's/.*cause: 0*\([0-9a-f]*\)$/\1/p' | paste -sd ' ')
+killed=$(out KLOG | grep -c 'unhandled signal 11 ' || true)
+check fault/kernel-log "the kernel logged $killed unhandled SIGSEGVs with causes '${causes:-none}' (5: load access fault, 7: store access fault)" \
+    test "$killed" = 4 -a "$causes" = "5 7 5 7"
+# the layout: the machine's RAM banks (its device tree's memory nodes)
+# hold neither hole address but one pattern page each, and the guest's
+# System RAM lies in both banks
+banks=$(dtc -q -I dtb -O dts "$work/machine.dtb" |
+        awk '/memory@/ { m = 1 } m && /reg = / { gsub(/[<>;]/, ""); print $3, $4, $5, $6; m = 0 }' |
+        while read -r a1 a0 s1 s0; do
+            echo "$(( (a1 << 32) + a0 )) $(( (a1 << 32) + a0 + (s1 << 32) + s0 - 1 ))"
+        done | sort -n)
+in_bank() {
+    local s e
+    while read -r s e; do
+        [ -n "$s" ] || continue
+        if [ $(( $1 >= s && $1 <= e )) = 1 ]; then printf '%x-%x' "$s" "$e"; return; fi
+    done <<<"$banks"
+    echo none
+}
+ram_high=$(grep -c '^VS-IOMEM 1[0-9a-f]\{8\}-.* : System RAM' "$work/guest.out" || true)
+ram_low=$(grep -c '^VS-IOMEM [89ab][0-9a-f]\{7\}-.* : System RAM' "$work/guest.out" || true)
+check layout "RAM banks $(in_bank 0x80000000) and $(in_bank 0x100000000); 0xc0000000 in $(in_bank 0xc0000000), 0xfee00000 in $(in_bank 0xfee00000), $LOW in $(in_bank "$LOW"), $HIGH in $(in_bank "$HIGH"); guest System RAM ranges: $ram_low low, $ram_high high" \
+    test "$(in_bank 0xc0000000) $(in_bank 0xfee00000)" = "none none" \
+    -a "$(in_bank "$LOW")" = "$(in_bank 0x80000000)" -a "$(in_bank "$HIGH")" = "$(in_bank 0x100000000)" \
+    -a "$(in_bank 0x80000000)" != none -a "$(in_bank 0x100000000)" != none \
+    -a "$ram_low" -ge 1 -a "$ram_high" -ge 1
 # qemu: it kept running through the faults and exited normally
 alive=$(out ALIVE)
 check qemu/keeps-running "QEMU ran on: the guest reached VS-END in ${secs}s (uptime ${alive:-none} s) and run-guest.sh exited $rc" \
