@@ -13,6 +13,8 @@
 #             and leaves no stamp, cache entry or override behind
 #   qemu-src  a lock whose QEMU source version is not in sid: no fallback,
 #             and the error points to QEMU_UPSTREAM_SRC
+#   no-kernel-version  no script, test or guest file names a pinned
+#             kernel version: they find it in the package they fetched
 # Records "PASS assets/..." / "FAIL assets/..." lines in RESULTS.
 STEP=assets
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -63,6 +65,20 @@ in_scratch() {
     VIRT_SPLIT_CACHE=$c VIRT_SPLIT_LOCK=$l VIRT_SPLIT_BUILD=$c/build \
         VIRT_SPLIT_QEMU=$QEMU VIRT_SPLIT_DEB_SEED=$CACHE/debs "$@"
 }
+
+# ---- no kernel version in scripts, tests or the guest ------------------
+# each pinned kernel's release (the ABI in its name) and upstream version
+hits=
+while read -r name version; do
+    rel=$(sed -E 's/^linux-(binary|modules|image)-//' <<<"$name")
+    for v in "$rel" "${rel%-*}" "${version%%-*}"; do
+        h=$(cd "$TOP" && grep -rlF -- "$v" scripts tests guest Makefile .ci 2>/dev/null |
+            grep -v '^tests/virt-golden/golden' || true)
+        [ -z "$h" ] || hits="$hits $v in $(paste -sd ',' <<<"$h");"
+    done
+done < <(awk '$1 == "deb" && $2 ~ /^linux-(binary|modules|image)-/ { print $2, $4 }' "$LOCK")
+check no-kernel-version "no script, test or guest file names a pinned kernel version${hits:+:$hits}" \
+    test -z "$hits"
 
 # ---- vanished: versions that are not in the suite ---------------------
 c=$(scratch vanished "$rv_suite-riscv64")
