@@ -41,7 +41,7 @@ lock_deb() {
         [ -z "$ver" ] || [ "$v" = "$ver" ] || continue
         echo "$kind $n $a $v $rest"
         return 0
-    done < <(lock_lines deb)
+    done <<<"$(lock_lines deb)"
     die "package $want is not pinned in $LOCK"
 }
 
@@ -50,12 +50,12 @@ lock_deb() {
 successor_of() {
     local re a
     while read -r _ re a _; do
-        [ "$a" = "$2" ] || continue
+        [ -n "$re" ] && [ "$a" = "$2" ] || continue
         if [[ $1 =~ ^${re}$ ]]; then
             echo "$re"
             return 0
         fi
-    done < <(lock_lines successor)
+    done <<<"$(lock_lines successor)"
     return 0
 }
 
@@ -96,7 +96,7 @@ resolve() {
         sre=$(successor_of "$n" "$a")
         [ -n "$sre" ] && [[ $n =~ ^${sre}$ ]] && [ "${BASH_REMATCH[1]}" = "$abi" ] || continue
         candidates=$(comm -12 <(echo "$candidates") <(abis "$sre"))
-    done < <(lock_lines deb)
+    done <<<"$(lock_lines deb)"
     for c in $candidates; do
         n=$({ grep -E "^${re}\$" <<<"$INDEX_NAMES" || true; } | while read -r n; do
                 if [[ $n =~ ^${re}$ ]] && [ "${BASH_REMATCH[1]}" = "$c" ]; then echo "$n"; fi
