@@ -76,7 +76,7 @@ index_sum() {
 # resolve NAME ARCH SUITE: "NAME VERSION SHA256" that replaces a pin that
 # has left SUITE (the apt_suite of SUITE must be active)
 resolve() {
-    local name=$1 arch=$2 suite=$3 re abi n a s sre rec best= bestrec= c
+    local name=$1 arch=$2 suite=$3 re abi n a s sre rec best='' bestrec='' c
     re=$(successor_of "$name" "$arch")
     if [ -z "$re" ]; then
         rec=$(index_records "$name" "$arch" | head -1)
@@ -129,7 +129,7 @@ download() {
 
 fetch_one() {
     local line name arch version suite sum first dir key ov stamp
-    local get_name get_version get_sum index replaced= refreshed= deb
+    local get_name get_version get_sum index replaced='' refreshed='' deb
     line=$(lock_deb "$1")
     read -r _ name arch version suite sum _ <<<"$line"
     first=$(lock_lines deb | awk -v n="$name" -v a="$arch" '$2 == n && $3 == a { print $4; exit }')
