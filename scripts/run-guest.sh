@@ -15,7 +15,7 @@
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
-# VIRT_SPLIT_QEMU: the qemu-system-riscv64 to run (default build/'s)
+# VIRT_SPLIT_QEMU (or QEMU): the qemu-system-riscv64 to run (default build/'s)
 STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-QEMU=${VIRT_SPLIT_QEMU:-$BUILD/qemu-system-riscv64}
+QEMU=${VIRT_SPLIT_QEMU:-${QEMU:-$BUILD/qemu-system-riscv64}}
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
 # the pinned kernel, or what replaced it (see fetch-deb.sh)
 kroot=$("$TOP/scripts/fetch-deb.sh" --root 'linux-binary-*-riscv64:riscv64')

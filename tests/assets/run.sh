@@ -63,7 +63,7 @@ in_scratch() {
     local c=$1 l=$2
     shift 2
     VIRT_SPLIT_CACHE=$c VIRT_SPLIT_LOCK=$l VIRT_SPLIT_BUILD=$c/build \
-        VIRT_SPLIT_QEMU=$QEMU VIRT_SPLIT_DEB_SEED=$CACHE/debs "$@"
+        VIRT_SPLIT_QEMU=$QEMU QEMU=$QEMU VIRT_SPLIT_DEB_SEED=$CACHE/debs "$@"
 }
 
 # ---- no kernel version in scripts, tests or the guest ------------------
@@ -158,6 +158,7 @@ check mismatch/nothing-left "no stamp, cache entry or override left behind (foun
     test -z "$left"
 
 # ---- qemu-src: the QEMU source never falls back ----------------------
+# (scripts/fetch-qemu-source.sh runs scripts/fetch-source.sh qemu)
 c=$(scratch qemu-src "$src_suite-src")
 lock=$c/assets.lock
 awk '$1 == "src" && $2 == "qemu" { $4 = "1:0.0.1+ds-1" } { print }' "$LOCK" > "$lock"

@@ -77,7 +77,7 @@ initrd=$work/initramfs.cpio.gz
 log "booting -M virt-split -m $MEM; the guest touches 0xc0000000 and 0xfee00000"
 rc=0
 start=$(date +%s)
-"$TOP/scripts/run-guest.sh" --machine virt-split --mem "$MEM" --smp "$SMP" --initrd "$initrd" \
+VIRT_SPLIT_QEMU=$QEMU QEMU=$QEMU "$TOP/scripts/run-guest.sh" --machine virt-split --mem "$MEM" --smp "$SMP" --initrd "$initrd" \
     --log "$work/console.log" --append "vs.cmd=/tests/hole.sh%20$LOW%20$HIGH" -- \
     -dtb "$work/guest.dtb" \
     -device "loader,file=$work/low.bin,addr=$LOW,force-raw=on" \
