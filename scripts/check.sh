@@ -8,12 +8,17 @@
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
+#   assets       pins that left their suite fall back and boot; a wrong
+#                sum stops the fetch (tests/assets/run.sh)
+#   hole         a guest touching the hole between the RAM banks faults,
+#                and QEMU and both banks survive (tests/hole/run.sh)
 #   props        random virt-split configurations keep the layout's
 #                invariants or are refused with one line (tests/props)
 #   upstream     upstream master with patches/upstream: its qtests, virt
 #                equal to pristine master, boot and pass-through smoke
 #                (says so in one line and counts nothing without a source)
 #   all          all of the above
+# VIRT_SPLIT_QEMU: test this qemu-system-riscv64 instead of build/'s
 STEP=check
 . "$(dirname "$0")/lib.sh"
 
@@ -103,7 +108,7 @@ compare_virt_golden() {
 # (0x100000000-0x1bfffffff) and nothing else.
 boot_smoke() {
     local qemu=$1 prefix=$2 fw=$3 out bad
-    out=$(QEMU=$qemu "$TOP/scripts/run-guest.sh" --quiet --machine virt-split \
+    out=$(VIRT_SPLIT_QEMU=$qemu "$TOP/scripts/run-guest.sh" --quiet --machine virt-split \
           --mem 4G --firmware "$fw" 2>&1) || {
         record FAIL "$prefix/boot-$fw: the guest did not boot: $(tail -3 <<<"$out" | tr '\n' ' ')"
         return
@@ -168,13 +173,21 @@ suite_upstream() {
     compare_virt_golden master "$up" upstream/virt-golden
     boot_smoke "$up" upstream opensbi
     boot_smoke "$up" upstream edk2
-    run_harness upstream/passthrough env QEMU="$up" /usr/bin/python3 \
+    run_harness upstream/passthrough env VIRT_SPLIT_QEMU="$up" /usr/bin/python3 \
         "$TOP/tests/passthrough/run" --suite "$RESULTS" --only virt-split-4g \
         --prefix upstream/passthrough
 }
 
 suite_props() {
     run_harness props /usr/bin/python3 "$TOP/tests/props/run.py" --results "$RESULTS"
+}
+
+suite_assets() {
+    run_harness assets "$TOP/tests/assets/run.sh" "$RESULTS"
+}
+
+suite_hole() {
+    run_harness hole "$TOP/tests/hole/run.sh" "$RESULTS"
 }
 
 suite_docs() {
@@ -185,7 +198,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden props docs boot passthrough upstream; break ;;
+    all) set -- qtest virt-golden props docs boot hole passthrough assets upstream; break ;;
     esac
 done
 for s in "$@"; do
@@ -198,6 +211,8 @@ for s in "$@"; do
     passthrough) suite_passthrough ;;
     upstream) suite_upstream ;;
     props) suite_props ;;
+    assets) suite_assets ;;
+    hole) suite_hole ;;
     *) die "unknown suite '$s'" ;;
     esac
 done

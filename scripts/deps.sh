@@ -10,6 +10,7 @@ declare -A GROUP=(
     [docs]="python3-sphinx python3-sphinx-rtd-theme"
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
     [passthrough]="qemu-system-x86 cpio xz-utils kmod"
+    [hole]="device-tree-compiler"
 )
 
 missing_pkgs() {
@@ -20,11 +21,17 @@ missing_pkgs() {
     done
 }
 
-# pinned PKG...: PKG=VERSION for packages assets.lock pins, else PKG
+# pinned PKG...: PKG=VERSION for packages assets.lock pins, else PKG.
+# A pinned version that apt no longer has gives way to apt's candidate,
+# with one warning line (apt checks the archive signatures either way).
 pinned() {
     local p v
     for p in "$@"; do
-        v=$(awk -v p="$p" '$1 == "apt" && $2 == p { print $4 }' "$TOP/assets.lock")
+        v=$(awk -v p="$p" '$1 == "apt" && $2 == p { print $4 }' "$LOCK")
+        if [ -n "$v" ] && [ -z "$(apt-cache show "$p=$v" 2>/dev/null | head -1)" ]; then
+            log "warning: $p $v is no longer available; installing apt's candidate $(apt-cache policy "$p" | awk '/Candidate:/ { print $2 }') instead"
+            v=
+        fi
         echo "$p${v:+=$v}"
     done
 }

@@ -10,6 +10,10 @@ BUILD=${VIRT_SPLIT_BUILD:-$TOP/build}
 # for upstream master.
 SERIES_DIR=${SERIES_DIR:-$TOP/patches}
 STEP=${STEP:-$(basename "$0")}
+# The pins (VIRT_SPLIT_LOCK: another lock file, for tests) and the choices
+# made when a pin had left its suite (never in the repository).
+LOCK=${VIRT_SPLIT_LOCK:-$TOP/assets.lock}
+OVERRIDES=$CACHE/lock-overrides
 
 log() { printf '[%s] %s\n' "$STEP" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$STEP" "$*" >&2; exit 1; }
@@ -56,6 +60,7 @@ apt_private() {
         shift 2
     fi
     dir=$CACHE/apt/$name
+    APT_DIR=$dir
     mkdir -p "$dir/lists/partial" "$dir/archives/partial"
     printf '%s\n' "$@" > "$dir/sources.list.new"
     APT_OPTS=(-o "Dir::Etc::sourcelist=$dir/sources.list"
@@ -74,6 +79,78 @@ apt_private() {
     else
         rm -f "$dir/sources.list.new"
     fi
+}
+
+# apt_suite SUITE ARCH: apt_private for the binary packages of SUITE that
+# run on ARCH ("all" packages come from the amd64 index).
+apt_suite() {
+    local suite=$1 arch=$2 mirror
+    case $suite in
+    *-security) mirror=$(apt_security_mirror) ;;
+    *) mirror=$(apt_mirror) ;;
+    esac
+    case $arch in
+    all|amd64) apt_private "$suite-amd64" "deb [arch=amd64] $mirror $suite main" ;;
+    *) apt_private "$suite-$arch" --foreign "$arch" "deb [arch=$arch] $mirror $suite main" ;;
+    esac
+}
+
+# apt_refresh: refresh the indexes of the last apt_private now, unless
+# that happened less than VIRT_SPLIT_INDEX_MAX_AGE seconds (default 1800)
+# ago, or since the time VIRT_SPLIT_INDEX_SINCE (seconds since the epoch).
+# Returns 1 when the indexes were already fresh.
+apt_refresh() {
+    local since
+    since=${VIRT_SPLIT_INDEX_SINCE:-$(( $(date +%s) - ${VIRT_SPLIT_INDEX_MAX_AGE:-1800} ))}
+    [ "$(stat -c %Y "$APT_DIR/updated.stamp" 2>/dev/null || echo 0)" -lt "$since" ] || return 1
+    log "refreshing package indexes ($(basename "$APT_DIR"))"
+    apt-get "${APT_OPTS[@]}" -q update >"$APT_DIR/update.log" 2>&1 ||
+        die "apt-get update for '$(basename "$APT_DIR")' failed: $(grep -E '^(E|W):' "$APT_DIR/update.log" | head -1)"
+    touch "$APT_DIR/updated.stamp"
+}
+
+# index_records NAME ARCH: "VERSION SHA256" of each version of NAME for
+# ARCH in the current apt_private's (signed) indexes, newest first.
+index_records() {
+    local spec=$1:$2 v s best
+    [ "$2" != all ] || spec=$1
+    { apt-cache "${APT_OPTS[@]}" show "$spec" 2>/dev/null || true; } |
+        awk -v a="$2" '/^Version:/ { v = $2 } /^Architecture:/ { arch = $2 }
+                       /^SHA256:/ { s = $2 }
+                       /^$/ { if (v != "" && arch == a) print v, s; v = "" }
+                       END { if (v != "" && arch == a) print v, s }' |
+        sort -u | {
+            local recs=()
+            while read -r v s; do recs+=("$v $s"); done
+            # selection sort by Debian version order, newest first
+            while [ "${#recs[@]}" -gt 0 ]; do
+                best=0
+                for i in "${!recs[@]}"; do
+                    dpkg --compare-versions "${recs[$i]%% *}" gt "${recs[$best]%% *}" && best=$i
+                done
+                echo "${recs[$best]}"
+                unset "recs[$best]"
+                recs=("${recs[@]}")
+            done
+        }
+}
+
+# lock_lines KIND: the lines of that kind in the lock, comments dropped
+lock_lines() {
+    awk -v k="$1" '$1 == k' "$LOCK"
+}
+
+# kernel_release ROOT: the one kernel release an unpacked kernel package
+# holds (the directory under lib/modules), e.g. what `uname -r` prints.
+kernel_release() {
+    local d n=0 rel=
+    for d in "$1"/usr/lib/modules/* "$1"/lib/modules/*; do
+        [ -d "$d" ] || continue
+        rel=$(basename "$d")
+        n=$((n + 1))
+    done
+    [ "$n" = 1 ] || die "$1 holds $n kernel releases, expected one"
+    echo "$rel"
 }
 
 sha256_check() {
@@ -106,7 +183,7 @@ series_hash() {
 
 DEBIAN_PATCHES="skip-unpack-edk2-blobs.patch skip-install-dtb.patch disable-pycotap.patch"
 qemu_version() {
-    awk '$1 == "src" && $2 == "qemu" { print $4 }' "$TOP/assets.lock"
+    awk '$1 == "src" && $2 == "qemu" { print $4 }' "$LOCK"
 }
 
 # sync_project_files DIR: copy the project's files into the QEMU tree DIR

@@ -24,8 +24,8 @@ while [ $# -gt 1 ]; do
     esac
 done
 out=${1:?usage: mk-initramfs.sh [options] OUT}
-"$TOP/scripts/fetch-deb.sh" "busybox-static:$arch"
-bb=$(find "$CACHE/debs/busybox-static_$arch/root" -path '*bin/busybox' | head -1)
+bbroot=$("$TOP/scripts/fetch-deb.sh" --root "busybox-static:$arch")
+bb=$(find "$bbroot" -path '*bin/busybox' | head -1)
 [ -x "$bb" ] || die "busybox-static ($arch) has no busybox binary"
 need_tool cpio gzip
 [ "${#modules[@]}" = 0 ] || need_tool modinfo xz

@@ -15,6 +15,7 @@
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
+# VIRT_SPLIT_QEMU (or QEMU): the qemu-system-riscv64 to run (default build/'s)
 STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
@@ -36,12 +37,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-QEMU=${QEMU:-$BUILD/qemu-system-riscv64}
+QEMU=${VIRT_SPLIT_QEMU:-${QEMU:-$BUILD/qemu-system-riscv64}}
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
-KVER=7.2.12+deb14-riscv64
-"$TOP/scripts/fetch-deb.sh" "linux-binary-$KVER:riscv64"
-kernel=$CACHE/debs/linux-binary-${KVER}_riscv64/root/usr/lib/modules/$KVER/vmlinuz
-[ -e "$kernel" ] || die "linux-binary-$KVER has no vmlinuz"
+# the pinned kernel, or what replaced it (see fetch-deb.sh)
+kroot=$("$TOP/scripts/fetch-deb.sh" --root 'linux-binary-*-riscv64:riscv64')
+kver=$(kernel_release "$kroot")
+kernel=$kroot/usr/lib/modules/$kver/vmlinuz
+[ -e "$kernel" ] || die "the riscv64 kernel package ($kver) has no vmlinuz"
 if [ -z "$initrd" ]; then
     initrd=$BUILD/guest/initramfs.cpio.gz
     mkdir -p "$BUILD/guest"

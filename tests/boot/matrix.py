@@ -29,6 +29,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 from results import Results  # noqa: E402
+import debroot  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VIRT_SPLIT_BUILD", os.path.join(TOP, "build"))
@@ -354,8 +355,9 @@ def check_bar(ck, cfg, boot):
 
 def report(outdir, rows):
     os.makedirs(outdir, exist_ok=True)
+    kver = debroot.kernel_release(debroot.fetch_root("linux-binary-*-riscv64:riscv64"))[1]
     md = ["# virt-split vs virt boot report", "",
-          "Debian riscv64 kernel 7.2.12 with the project's initramfs, TCG, "
+          f"Debian riscv64 kernel {kver} with the project's initramfs, TCG, "
           "measured in one run on one machine.  Time is wall time from QEMU "
           "start to the guest's VS-END marker; the ratio is virt-split/virt.",
           ""]

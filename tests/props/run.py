@@ -359,7 +359,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=int(os.environ.get("SEED") or DEFAULT_SEED))
     ap.add_argument("--count", type=int, default=int(os.environ.get("COUNT") or 300))
-    ap.add_argument("--qemu", default=os.environ.get("QEMU") or
+    ap.add_argument("--qemu", default=os.environ.get("VIRT_SPLIT_QEMU") or
                     os.path.join(BUILD, "qemu-system-riscv64"))
     ap.add_argument("--results", help="append PASS/FAIL lines to this file")
     args = ap.parse_args()

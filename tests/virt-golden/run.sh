@@ -105,7 +105,7 @@ acpi_tables() {
     local name=$1 fw kernel initrd
     shift
     fw=$CACHE/debs/qemu-efi-riscv64_all/root/usr/share/qemu-efi-riscv64
-    kernel=$CACHE/debs/linux-binary-7.2.12+deb14-riscv64_riscv64/root/usr/lib/modules/7.2.12+deb14-riscv64/vmlinuz
+    kernel=$kroot/usr/lib/modules/$(kernel_release "$kroot")/vmlinuz
     initrd=$work/initramfs.cpio.gz
     cp "$fw/RISCV_VIRT_VARS.fd" "$work/vars.fd"
     timeout 300 "$qemu" -M virt,pflash0=code,pflash1=vars "$@" -seed 1 \
@@ -119,7 +119,8 @@ acpi_tables() {
     [ -s "$work/$name.acpi" ] || die "$name: the guest listed no ACPI tables"
 }
 
-"$TOP/scripts/fetch-deb.sh" qemu-efi-riscv64 linux-binary-7.2.12+deb14-riscv64:riscv64
+"$TOP/scripts/fetch-deb.sh" qemu-efi-riscv64
+kroot=$("$TOP/scripts/fetch-deb.sh" --root 'linux-binary-*-riscv64:riscv64')
 "$TOP/scripts/mk-initramfs.sh" "$work/initramfs.cpio.gz"
 acpi_tables acpi-2g -m 2G -smp 2
 acpi_tables acpi-numa -m 4G -smp 2 -object memory-backend-ram,id=m0,size=3G \
