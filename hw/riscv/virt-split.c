@@ -39,22 +39,23 @@ static const MemMapEntry virt_split_ram_memmap[] = {
     [VIRT_SPLIT_RAM_ABOVE_HT] = { VIRT_SPLIT_HT_HOLE_END, UINT64_MAX },
 };
 
-/* How much RAM region @i holds when all of RAM is laid out */
+/* The most RAM region @i can hold */
+static uint64_t virt_split_region_cap(RISCVVirtSplitState *vss, int i)
+{
+    return i == VIRT_SPLIT_RAM_LOW ? vss->low_ram_size
+                                   : virt_split_ram_memmap[i].size;
+}
+
+/* How much RAM region @i holds: RAM fills the regions in order */
 static uint64_t virt_split_region_ram(RISCVVirtSplitState *vss, int i)
 {
     uint64_t left = MACHINE(vss)->ram_size;
-    uint64_t cap;
     int r;
 
-    for (r = 0; r <= i; r++) {
-        cap = r == VIRT_SPLIT_RAM_LOW ? vss->low_ram_size
-                                      : virt_split_ram_memmap[r].size;
-        if (r == i) {
-            return MIN(left, cap);
-        }
-        left -= MIN(left, cap);
+    for (r = 0; r < i; r++) {
+        left -= MIN(left, virt_split_region_cap(vss, r));
     }
-    g_assert_not_reached();
+    return MIN(left, virt_split_region_cap(vss, i));
 }
 
 static uint64_t virt_split_low_ram_size(RISCVVirtSplitState *vss)
