@@ -27,7 +27,10 @@ upstream_source() {
         return
     fi
     for f in "$TOP"/../shared/qemu-upstream/qemu-*.tar.xz; do
-        [ -e "$f" ] && { readlink -f "$f"; return; }
+        if [ -e "$f" ]; then
+            readlink -f "$f"
+            return
+        fi
     done
 }
 
@@ -66,7 +69,7 @@ unpack_source() {
             die "cannot export $src with git archive"
     else
         log "unpacking $src"
-        tar -xf "$src" -C "$tmp" --strip-components=1 ||
+        tar -xf "$src" -C "$tmp" --strip-components=1 2>/dev/null ||
             die "cannot unpack $src (sha256 ${id#tar-}): not a complete tarball"
     fi
     [ -f "$tmp/VERSION" ] && [ -f "$tmp/hw/riscv/virt.c" ] ||
