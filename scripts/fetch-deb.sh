@@ -1,21 +1,29 @@
 #!/bin/bash
-# fetch-deb.sh PACKAGE[:ARCH]...: download pinned Debian binary packages,
-# verify them against assets.lock and unpack each into
-# $CACHE/debs/PACKAGE_ARCH/.  Prints nothing on a cache hit.
+# fetch-deb.sh PACKAGE[:ARCH][=VERSION]...: download pinned Debian binary
+# packages, verify them against assets.lock and unpack each into
+# $CACHE/debs/PACKAGE_ARCH/ (the first pin of a package and arch) or
+# $CACHE/debs/PACKAGE_ARCH=VERSION/ (a further pin, named by its version).
+# Prints nothing on a cache hit.
 STEP=fetch-deb
 . "$(dirname "$0")/lib.sh"
 
 fetch_one() {
-    local want=$1 name arch line version suite sum dir deb mirror sources
-    name=${want%%:*}
-    arch=${want#*:}
-    [ "$arch" != "$want" ] || arch=
-    line=$(awk -v n="$name" -v a="$arch" \
-           '$1 == "deb" && $2 == n && (a == "" || $3 == a) { print; exit }' \
+    local want=$1 name arch ver line first version suite sum dir deb mirror sources
+    name=${want%%=*}
+    ver=${want#"$name"}
+    ver=${ver#=}
+    arch=${name#*:}
+    name=${name%%:*}
+    [ "$arch" != "$name" ] || arch=
+    line=$(awk -v n="$name" -v a="$arch" -v v="$ver" \
+           '$1 == "deb" && $2 == n && (a == "" || $3 == a) && (v == "" || $4 == v) { print; exit }' \
            "$TOP/assets.lock")
     [ -n "$line" ] || die "package $want is not pinned in assets.lock"
     read -r _ name arch version suite sum <<<"$line"
+    first=$(awk -v n="$name" -v a="$arch" '$1 == "deb" && $2 == n && $3 == a { print $4; exit }' \
+            "$TOP/assets.lock")
     dir=$CACHE/debs/${name}_$arch
+    [ "$version" = "$first" ] || dir=$dir=$version
     [ -e "$dir.stamp" ] && [ "$(cat "$dir.stamp")" = "$version $sum" ] && return 0
 
     need_tool apt-get dpkg-deb sha256sum
