@@ -10,7 +10,7 @@ SHELL := /bin/bash
 QEMU := build/qemu-system-riscv64
 
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
-        check-passthrough passthrough-report \
+        check-libvirt check-passthrough passthrough-report uboot \
         patches refresh-patches virt-golden clean distclean
 
 all: build
@@ -28,7 +28,7 @@ run: build
 	    scripts/demo-summary.sh
 
 check: build
-	@scripts/deps.sh guest boot docs passthrough
+	@scripts/deps.sh guest boot grub uboot docs libvirt passthrough
 	@scripts/check.sh all
 
 check-qtest: build
@@ -41,12 +41,20 @@ check-docs: build
 	@scripts/check.sh docs
 
 check-boot: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@scripts/check.sh boot
 
 check-boot-full: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@BOOT_SET=full scripts/check.sh boot
+
+check-libvirt: build
+	@scripts/deps.sh guest libvirt
+	@scripts/check.sh libvirt
+
+# U-Boot qemu-riscv64_smode with CONFIG_NR_DRAM_BANKS=4, in the download cache
+uboot:
+	@scripts/build-uboot.sh
 
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
@@ -59,7 +67,7 @@ passthrough-report: build
 
 # The full boot matrix with timings: out/boot-report.md and out/boot-time.png
 boot-report: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@mkdir -p out
 	@/usr/bin/python3 tests/boot/matrix.py full build/boot-report-results --report out
 

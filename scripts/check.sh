@@ -6,6 +6,8 @@
 #   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings
 #   boot         Linux on virt and virt-split under OpenSBI, U-Boot and
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
+#   libvirt      Debian's libvirt (a session daemon under a temporary
+#                directory) runs virt-split domains (tests/libvirt/run)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
 #   all          all of the above
@@ -94,6 +96,10 @@ suite_boot() {
     run_harness boot /usr/bin/python3 "$TOP/tests/boot/matrix.py" "${BOOT_SET:-ci}" "$RESULTS"
 }
 
+suite_libvirt() {
+    run_harness libvirt /usr/bin/python3 "$TOP/tests/libvirt/run" --suite "$RESULTS"
+}
+
 suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
@@ -106,7 +112,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden docs boot passthrough; break ;;
+    all) set -- qtest virt-golden docs boot libvirt passthrough; break ;;
     esac
 done
 for s in "$@"; do
@@ -116,6 +122,7 @@ for s in "$@"; do
     virt-golden) suite_virt_golden ;;
     boot) suite_boot ;;
     docs) suite_docs ;;
+    libvirt) suite_libvirt ;;
     passthrough) suite_passthrough ;;
     *) die "unknown suite '$s'" ;;
     esac
