@@ -170,10 +170,11 @@ class Config:
         """(text the runner prints, reason) if this boot fails as known."""
         if self.fw == "grub-uboot":
             return ("GRUB started Linux, which did not reach the initramfs",
-                    f"GRUB {GRUB} under Debian's U-Boot {UBOOT} build: Linux "
-                    "logs 'INITRD: ... overlaps in-use memory region', drops "
-                    "the initrd GRUB handed over and panics (on virt too; "
-                    "the four-bank build of the same source boots)")
+                    f"GRUB {GRUB} under Debian's u-boot-qemu {UBOOT} binary: "
+                    "Linux logs 'INITRD: ... overlaps in-use memory region', "
+                    "drops the initrd GRUB handed over and panics, on virt "
+                    "too; the same source built here with Debian 12's gcc 12 "
+                    "(with one or four DRAM banks) boots it")
         return None
 
     def numa_args(self):
