@@ -158,7 +158,8 @@ failed_step() {
         elif ! grep -q 'VS-GRUB-BOOT' <<<"$con"; then
             echo "GRUB stopped before booting Linux"
         else
-            echo "GRUB started Linux, which did not reach the initramfs"
+            why=$(grep -m1 -oE 'INITRD: .*overlaps in-use memory region|Kernel panic - .*' <<<"$con" || true)
+            echo "GRUB started Linux, which did not reach the initramfs${why:+ ($why)}"
         fi
     else
         echo "firmware did not reach Linux's initramfs"

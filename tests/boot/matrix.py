@@ -169,7 +169,8 @@ class Config:
     def known_failure(self, machine):
         """(text the runner prints, reason) if this boot fails as known."""
         if self.fw == "grub-uboot":
-            return ("GRUB started Linux, which did not reach the initramfs",
+            return ("GRUB started Linux, which did not reach the initramfs "
+                    "(INITRD: ",
                     f"GRUB {GRUB} under Debian's u-boot-qemu {UBOOT} binary: "
                     "Linux logs 'INITRD: ... overlaps in-use memory region', "
                     "drops the initrd GRUB handed over and panics, on virt "
