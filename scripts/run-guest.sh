@@ -148,11 +148,12 @@ esac
 failed_step() {
     local con
     con=$(tr -d '\r' < "$log" 2>/dev/null || true)
+    fault=$(grep -m1 -oE 'Unhandled exception: .*' <<<"$con" || true)
     if grep -q '^VS-BEGIN' <<<"$con"; then
         echo "the initramfs started but did not finish"
     elif [ "${firmware#grub-}" != "$firmware" ]; then
         if ! grep -q 'VS-GRUB-START' <<<"$con"; then
-            echo "firmware did not start GRUB"
+            echo "firmware did not start GRUB${fault:+ ($fault)}"
         elif grep -q '^error: ' <<<"$con"; then
             echo "GRUB error: $(grep -m1 '^error: ' <<<"$con" | cut -c8-)"
         elif ! grep -q 'VS-GRUB-BOOT' <<<"$con"; then
@@ -162,7 +163,7 @@ failed_step() {
             echo "GRUB started Linux, which did not reach the initramfs${why:+ ($why)}"
         fi
     else
-        echo "firmware did not reach Linux's initramfs"
+        echo "firmware did not reach Linux's initramfs${fault:+ ($fault)}"
     fi
 }
 

@@ -112,6 +112,8 @@ FW_VERSIONS = {
     "grub-uboot": f"{_SBI[False]}, {_UB}, bootefi, GRUB {GRUB}",
     "grub-uboot-banks4": f"{_SBI[False]}, {_UB4}, bootefi, GRUB {GRUB}",
 }
+UBOOT_CHAINS = ("uboot-booti", "uboot-bootefi", "grub-uboot")
+UBOOT_FDT_ADDR = 0x8C000000     # fdt_addr_r of U-Boot's qemu-riscv environment
 # U-Boot builds whose UEFI memory map holds only the first DRAM bank
 ONE_BANK_EFI = ("uboot-bootefi",)
 
@@ -168,6 +170,13 @@ class Config:
 
     def known_failure(self, machine):
         """(text the runner prints, reason) if this boot fails as known."""
+        if (FIRMWARE[self.fw][0] in UBOOT_CHAINS and machine == "virt-split"
+                and LOW_BASE + self.low_mib() * MiB <= UBOOT_FDT_ADDR):
+            return ("Unhandled exception: Load access fault",
+                    f"U-Boot {UBOOT}'s qemu-riscv environment has fixed load "
+                    f"addresses (kernel_addr_r 0x84000000, fdt_addr_r "
+                    f"{UBOOT_FDT_ADDR:#x}) above a {self.low_mib()} MiB low RAM: "
+                    "its distro boot faults before it starts anything")
         if self.fw == "grub-uboot":
             return ("GRUB started Linux, which did not reach the initramfs "
                     "(INITRD: ",
