@@ -146,7 +146,7 @@ esac
 
 # failed_step: which step of the boot chain stopped, from the console log
 failed_step() {
-    local con
+    local con fault why
     con=$(tr -d '\r' < "$log" 2>/dev/null || true)
     fault=$(grep -m1 -oE 'Unhandled exception: .*' <<<"$con" || true)
     if grep -q '^VS-BEGIN' <<<"$con"; then
