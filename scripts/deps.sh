@@ -11,7 +11,7 @@ declare -A GROUP=(
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
     [passthrough]="qemu-system-x86 cpio xz-utils kmod"
     [grub]="grub-common dosfstools mtools fdisk"
-    [uboot]="dpkg-dev xz-utils make gcc gcc-riscv64-linux-gnu bison flex bc libssl-dev libgnutls28-dev uuid-dev python3-setuptools python3-pyelftools"
+    [uboot]="xz-utils make gcc gcc-riscv64-linux-gnu bison flex bc libssl-dev libgnutls28-dev uuid-dev python3-setuptools python3-pyelftools"
     [libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 )
 
