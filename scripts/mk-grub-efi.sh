@@ -47,7 +47,9 @@ mkdir -p "$out.tmp/riscv64-efi"
 grub-mkimage -O riscv64-efi -d "$moddir" -p /EFI/BOOT -o "$out.tmp/BOOTRISCV64.EFI" $EMBEDDED \
     >"$out.tmp/mkimage.log" 2>&1 ||
     die "grub-mkimage failed: $(head -1 "$out.tmp/mkimage.log")"
-for m in $(deps $RUNTIME); do
+# shellcheck disable=SC2086
+mods=$(deps $RUNTIME)
+for m in $mods; do
     cp "$moddir/$m.mod" "$out.tmp/riscv64-efi/"
 done
 rm -f "$out.tmp/mkimage.log"
