@@ -11,6 +11,7 @@ QEMU := build/qemu-system-riscv64
 
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
         check-passthrough passthrough-report check-assets check-hole update-assets \
+        check-libvirt uboot \
         patches refresh-patches virt-golden clean distclean \
         upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
         check-props
@@ -30,7 +31,7 @@ run: build
 	    scripts/demo-summary.sh
 
 check: build
-	@scripts/deps.sh guest boot docs passthrough hole
+	@scripts/deps.sh guest boot grub uboot docs libvirt passthrough hole
 	@scripts/check.sh all
 
 check-qtest: build
@@ -46,26 +47,14 @@ check-docs: build
 	@scripts/check.sh docs
 
 check-boot: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@scripts/check.sh boot
 
 check-boot-full: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@BOOT_SET=full scripts/check.sh boot
 
-# Pins that left their suite, a wrong sum, the QEMU source (tests/assets)
-check-assets: build
-	@scripts/deps.sh guest
-	@scripts/check.sh assets
-
-# A guest touching the hole between the RAM banks (tests/hole)
-check-hole: build
-	@scripts/deps.sh guest hole
-	@scripts/check.sh hole
-
-# Re-pin assets.lock to the suites' current versions; shows the diff
-update-assets:
-	@scripts/update-assets.sh
+	@scripts/deps.sh guest boot grub uboot docs libvirt passthrough hole
 
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
@@ -78,7 +67,7 @@ passthrough-report: build
 
 # The full boot matrix with timings: out/boot-report.md and out/boot-time.png
 boot-report: build
-	@scripts/deps.sh guest boot
+	@scripts/deps.sh guest boot grub uboot
 	@mkdir -p out
 	@/usr/bin/python3 tests/boot/matrix.py full build/boot-report-results --report out
 

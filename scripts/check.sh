@@ -6,6 +6,8 @@
 #   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings
 #   boot         Linux on virt and virt-split under OpenSBI, U-Boot and
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
+#   libvirt      Debian's libvirt (a session daemon under a temporary
+#                directory) runs virt-split domains (tests/libvirt/run)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
 #   assets       pins that left their suite fall back and boot; a wrong
@@ -154,6 +156,10 @@ suite_boot() {
     run_harness boot /usr/bin/python3 "$TOP/tests/boot/matrix.py" "${BOOT_SET:-ci}" "$RESULTS"
 }
 
+suite_libvirt() {
+    run_harness libvirt /usr/bin/python3 "$TOP/tests/libvirt/run" --suite "$RESULTS"
+}
+
 suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
@@ -198,7 +204,7 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden props docs boot hole passthrough assets upstream; break ;;
+    all) set -- qtest virt-golden props docs boot libvirt hole passthrough assets upstream; break ;;
     esac
 done
 for s in "$@"; do
@@ -208,6 +214,7 @@ for s in "$@"; do
     virt-golden) suite_virt_golden ;;
     boot) suite_boot ;;
     docs) suite_docs ;;
+    libvirt) suite_libvirt ;;
     passthrough) suite_passthrough ;;
     upstream) suite_upstream ;;
     props) suite_props ;;

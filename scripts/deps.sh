@@ -11,6 +11,9 @@ declare -A GROUP=(
     [boot]="cpio xz-utils dosfstools mtools fdisk u-boot-tools python3-matplotlib"
     [passthrough]="qemu-system-x86 cpio xz-utils kmod"
     [hole]="device-tree-compiler"
+    [grub]="grub-common dosfstools mtools fdisk"
+    [uboot]="xz-utils make gcc gcc-riscv64-linux-gnu bison flex bc libssl-dev libgnutls28-dev uuid-dev python3-setuptools python3-pyelftools"
+    [libvirt]="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
 )
 
 missing_pkgs() {
@@ -83,7 +86,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
         touch "$CACHE/apt-updated.stamp"
     fi
     mapfile -t specs < <(pinned "${missing[@]}")
-    run_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends \
+    run_root env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o DPkg::Lock::Timeout=600 \
+        install --no-install-recommends \
         "${specs[@]}" >"$CACHE/deps-install.log" 2>&1 ||
         die "apt-get install failed: $(grep -E '^E:' "$CACHE/deps-install.log" | head -1)"
 fi

@@ -1,12 +1,17 @@
 #!/bin/bash
-# mk-bootdisk.sh booti|bootefi OUT KERNEL INITRD CMDLINE: a raw disk image
-# with one FAT partition holding the kernel and the initrd, for U-Boot's
-# distro boot:
+# mk-bootdisk.sh booti|bootefi|grub OUT KERNEL INITRD CMDLINE: a raw disk
+# image with one FAT partition holding the kernel and the initrd, for
+# U-Boot's distro boot or, with grub, for any UEFI firmware:
 #   booti    extlinux/extlinux.conf; U-Boot boots the entry with booti
 #   bootefi  boot.scr that sets the UEFI variables Boot0001 and BootOrder
 #            and runs 'bootefi bootmgr', which serves the initrd to the
 #            kernel's EFI stub (U-Boot 2025.01's bootefi has no initrd
 #            argument)
+#   grub     a GPT disk whose partition is an EFI system partition with
+#            GRUB at the removable-media path EFI/BOOT/BOOTRISCV64.EFI
+#            (scripts/mk-grub-efi.sh), its run-time modules and a grub.cfg
+#            that loads linux and gzio and boots the kernel with the initrd.
+#            It echoes VS-GRUB markers so runners can tell which step failed.
 # Built without loop devices or root: sfdisk, mkfs.vfat, mtools, mkimage.
 STEP=mk-bootdisk
 . "$(dirname "$0")/lib.sh"
@@ -17,8 +22,13 @@ DISK_SIGNATURE=0x56535054
 PART_START=2048
 PART_SECTORS=196608
 stamp="$out.inputs"
+grubdir=$BUILD/guest/grub-efi
+if [ "$mode" = grub ]; then
+    "$TOP/scripts/mk-grub-efi.sh" "$grubdir"
+fi
 want=$(printf '%s\n' "$mode" "$(stat -c '%s %Y' "$kernel" "$initrd")" "$cmdline" \
-       "$(cat "$0" "$TOP/tests/boot/efi-boot-option.py" | sha256sum)")
+       "$(cat "$0" "$TOP/tests/boot/efi-boot-option.py" | sha256sum)" \
+       "$( [ "$mode" != grub ] || cat "$grubdir/inputs")")
 if [ -e "$out" ] && [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
@@ -51,11 +61,32 @@ bootefi)
         >/dev/null || die "mkimage failed"
     mcopy -i "$part" "$work/boot.scr" "$work/boot0001.bin" "$work/bootorder.bin" ::/
     ;;
-*) die "unknown mode '$mode' (booti, bootefi)" ;;
+grub)
+    printf '%s\n' 'set timeout=0' \
+        'echo VS-GRUB-START' \
+        'insmod gzio' \
+        'insmod linux' \
+        'echo VS-GRUB-LINUX' \
+        "linux /vmlinuz $cmdline" \
+        'initrd /initrd.img' \
+        'echo VS-GRUB-BOOT' \
+        'boot' > "$work/grub.cfg"
+    mmd -i "$part" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/riscv64-efi
+    mcopy -i "$part" "$grubdir/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
+    mcopy -i "$part" "$grubdir"/riscv64-efi/*.mod ::/EFI/BOOT/riscv64-efi/
+    ;;
+*) die "unknown mode '$mode' (booti, bootefi, grub)" ;;
 esac
-truncate -s $(((PART_START + PART_SECTORS) * 512)) "$tmp"
-printf 'label: dos\nlabel-id: %s\nstart=%s, type=c, bootable\n' \
-    "$DISK_SIGNATURE" "$PART_START" | sfdisk -q "$tmp" >/dev/null || die "sfdisk failed"
+if [ "$mode" = grub ]; then
+    # GPT keeps a backup header in the last 33 sectors
+    truncate -s $(((PART_START + PART_SECTORS + 33) * 512)) "$tmp"
+    printf 'label: gpt\nstart=%s, size=%s, type=U, name=ESP\n' "$PART_START" "$PART_SECTORS" |
+        sfdisk -q "$tmp" >/dev/null || die "sfdisk failed"
+else
+    truncate -s $(((PART_START + PART_SECTORS) * 512)) "$tmp"
+    printf 'label: dos\nlabel-id: %s\nstart=%s, type=c, bootable\n' \
+        "$DISK_SIGNATURE" "$PART_START" | sfdisk -q "$tmp" >/dev/null || die "sfdisk failed"
+fi
 dd if="$part" of="$tmp" bs=512 seek="$PART_START" conv=notrunc status=none ||
     die "cannot write the partition"
 mv "$tmp" "$out"

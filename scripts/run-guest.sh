@@ -10,17 +10,28 @@
 #                    uboot-booti, uboot-bootefi: U-Boot as -kernel, Linux
 #                    from a disk image via extlinux (booti) or the UEFI
 #                    boot manager (bootefi)
+#                    grub-edk2, grub-uboot: GRUB (BOOTRISCV64.EFI on a GPT
+#                    ESP, virtio-blk-pci) started by EDK2 or by U-Boot's
+#                    distro boot (bootefi); GRUB boots Linux from the ESP
+#   --opensbi VER    -bios: fw_dynamic of this pinned opensbi version
+#                    (default: the one installed next to the built QEMU)
+#   --edk2 VER       this pinned qemu-efi-riscv64 version (default: the
+#                    first pin in assets.lock)
+#   --uboot KIND     stock (Debian's u-boot-qemu, default) or banks4
+#                    (scripts/build-uboot.sh: CONFIG_NR_DRAM_BANKS=4)
 #   --append TEXT    extra kernel command line
 #   --initrd FILE    use this initramfs instead of building the default one
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
 # VIRT_SPLIT_QEMU (or QEMU): the qemu-system-riscv64 to run (default build/'s)
+# On failure one line names the step that failed (firmware, GRUB, Linux),
+# followed by the console tail.
 STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
-initrd=
+initrd= opensbi= edk2= uboot=stock
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;
@@ -32,6 +43,9 @@ while [ $# -gt 0 ]; do
     --log) log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --opensbi) opensbi=$2; shift 2 ;;
+    --edk2) edk2=$2; shift 2 ;;
+    --uboot) uboot=$2; shift 2 ;;
     --) shift; break ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
     esac
@@ -54,40 +68,114 @@ fi
 cmdline="console=ttyS0 quiet panic=-1 $append"
 tmpdir=$(mktemp -d)
 trap 'rm -rf "$tmpdir"; [ -z "${tmplog:-}" ] || rm -f "$log"' EXIT
+# pinned PACKAGE VERSION: the unpacked root of a pinned package; an empty
+# VERSION means its first pin
+pinned_root() {
+    local spec=$1 dir=$CACHE/debs/$1_all
+    if [ -n "$2" ]; then
+        spec=$1=$2
+        [ "$2" = "$(awk -v p="$1" '$1 == "deb" && $2 == p { print $4; exit }' "$TOP/assets.lock")" ] ||
+            dir=$dir=$2
+    fi
+    "$TOP/scripts/fetch-deb.sh" "$spec"
+    echo "$dir/root"
+}
+
+biosargs=()
+if [ -n "$opensbi" ]; then
+    sbi=$(pinned_root opensbi "$opensbi")
+    biosargs=(-bios "$sbi/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
+fi
+
+edk2_args() {
+    local fw
+    fw=$(pinned_root qemu-efi-riscv64 "$edk2")
+    fw=$fw/usr/share/qemu-efi-riscv64
+    cp "$fw/RISCV_VIRT_VARS.fd" "$tmpdir/vars.fd"
+    fwargs+=(-blockdev "node-name=code,driver=file,read-only=on,filename=$fw/RISCV_VIRT_CODE.fd"
+             -blockdev "node-name=vars,driver=file,filename=$tmpdir/vars.fd"
+             -M pflash0=code,pflash1=vars)
+}
+
+uboot_elf() {
+    case $uboot in
+    stock) "$TOP/scripts/fetch-deb.sh" u-boot-qemu
+           echo "$CACHE/debs/u-boot-qemu_all/root/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf" ;;
+    banks4) "$TOP/scripts/build-uboot.sh" ;;
+    *) die "unknown --uboot '$uboot' (stock, banks4)" ;;
+    esac
+}
+
+# disk MODE: a copy of the boot disk of that mode (scripts/mk-bootdisk.sh)
+disk() {
+    local img=$BUILD/guest/$1.img
+    "$TOP/scripts/deps.sh" boot
+    "$TOP/scripts/mk-bootdisk.sh" "$1" "$img" "$kernel" "$initrd" "$cmdline"
+    cp "$img" "$tmpdir/disk.img"
+}
+
+fwargs=()
 case $firmware in
 opensbi)
     fwargs=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
     ;;
 edk2)
     # EDK2 as pflash; it takes kernel, initrd and command line from fw_cfg
-    "$TOP/scripts/fetch-deb.sh" qemu-efi-riscv64
-    fw=$CACHE/debs/qemu-efi-riscv64_all/root/usr/share/qemu-efi-riscv64
-    cp "$fw/RISCV_VIRT_VARS.fd" "$tmpdir/vars.fd"
-    fwargs=(-blockdev "node-name=code,driver=file,read-only=on,filename=$fw/RISCV_VIRT_CODE.fd"
-            -blockdev "node-name=vars,driver=file,filename=$tmpdir/vars.fd"
-            -M pflash0=code,pflash1=vars
-            -kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+    edk2_args
+    fwargs+=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
     ;;
 uboot-booti|uboot-bootefi)
     # U-Boot as the OpenSBI payload, booting Linux from a virtio disk
-    "$TOP/scripts/deps.sh" boot
-    "$TOP/scripts/fetch-deb.sh" u-boot-qemu
-    disk=$BUILD/guest/${firmware#uboot-}.img
-    "$TOP/scripts/mk-bootdisk.sh" "${firmware#uboot-}" "$disk" "$kernel" "$initrd" "$cmdline"
-    cp "$disk" "$tmpdir/disk.img"
-    fwargs=(-kernel "$CACHE/debs/u-boot-qemu_all/root/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
-            -drive "file=$tmpdir/disk.img,format=raw,if=virtio")
+    disk "${firmware#uboot-}"
+    ub=$(uboot_elf)
+    fwargs=(-kernel "$ub" -drive "file=$tmpdir/disk.img,format=raw,if=virtio")
     ;;
-*) die "unknown --firmware '$firmware' (opensbi, edk2, uboot-booti, uboot-bootefi)" ;;
+grub-edk2|grub-uboot)
+    # GRUB from the removable-media path of an ESP on a virtio-blk-pci disk
+    disk grub
+    if [ "$firmware" = grub-edk2 ]; then
+        edk2_args
+    else
+        ub=$(uboot_elf)
+        fwargs=(-kernel "$ub")
+    fi
+    fwargs+=(-drive "if=none,id=esp,file=$tmpdir/disk.img,format=raw"
+             -device virtio-blk-pci,drive=esp)
+    ;;
+*) die "unknown --firmware '$firmware' (opensbi, edk2, uboot-booti, uboot-bootefi, grub-edk2, grub-uboot)" ;;
 esac
+
+# failed_step: which step of the boot chain stopped, from the console log
+failed_step() {
+    local con fault why
+    con=$(tr -d '\r' < "$log" 2>/dev/null || true)
+    fault=$(grep -m1 -oE 'Unhandled exception: .*' <<<"$con" || true)
+    if grep -q '^VS-BEGIN' <<<"$con"; then
+        echo "the initramfs started but did not finish"
+    elif [ "${firmware#grub-}" != "$firmware" ]; then
+        if ! grep -q 'VS-GRUB-START' <<<"$con"; then
+            echo "firmware did not start GRUB${fault:+ ($fault)}"
+        elif grep -q '^error: ' <<<"$con"; then
+            echo "GRUB error: $(grep -m1 '^error: ' <<<"$con" | cut -c8-)"
+        elif ! grep -q 'VS-GRUB-BOOT' <<<"$con"; then
+            echo "GRUB stopped before booting Linux"
+        else
+            why=$(grep -m1 -oE 'INITRD: .*overlaps in-use memory region|Kernel panic - .*' <<<"$con" || true)
+            echo "GRUB started Linux, which did not reach the initramfs${why:+ ($why)}"
+        fi
+    else
+        echo "firmware did not reach Linux's initramfs${fault:+ ($fault)}"
+    fi
+}
 
 set +e
 timeout "$timeout" "$QEMU" -M "$machine" -m "$mem" -smp "$smp" \
     -display none -serial "file:$log" -monitor none -no-reboot \
-    "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
+    "${biosargs[@]}" "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
 rc=$?
 set -e
 if ! grep -qs '^VS-END' "$log"; then
+    echo "[$STEP] error: $firmware on $machine: $(failed_step)" >&2
     [ "$rc" != 124 ] || echo "[$STEP] error: guest did not reach VS-END within ${timeout}s" >&2
     [ "$rc" = 124 ] || echo "[$STEP] error: QEMU exited with $rc before VS-END: $(tail -1 "$log.qemu")" >&2
     [ ! -e "$log" ] || tail -20 "$log" | sed 's/^/  console: /' >&2
