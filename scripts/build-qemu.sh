@@ -32,9 +32,6 @@ configure() {
     if [ -e "$OBJ/configure.stamp" ] && [ "$(cat "$OBJ/configure.stamp")" = "$want" ]; then
         return 0
     fi
-    if command -v ccache >/dev/null 2>&1; then
-        log "ccache found; meson builds through it"
-    fi
     rm -rf "$OBJ"
     mkdir -p "$OBJ"
     log "configuring: ${CONFIGURE_ARGS[*]}"

@@ -6,6 +6,16 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${VIRT_SPLIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/virt-split}
 BUILD=${VIRT_SPLIT_BUILD:-$TOP/build}
+# ccache, where the machine has it: QEMU's configure names the compiler
+# itself, so meson would not add ccache on its own; its compiler links
+# come first in PATH instead.
+if [ -d /usr/lib/ccache ] && command -v ccache >/dev/null 2>&1; then
+    case ":$PATH:" in
+    *:/usr/lib/ccache:*) ;;
+    *) PATH=/usr/lib/ccache:$PATH ;;
+    esac
+fi
+
 # The patch series in use: patches/ for QEMU 10.2.2, patches/upstream/
 # for upstream master.
 SERIES_DIR=${SERIES_DIR:-$TOP/patches}
