@@ -53,6 +53,11 @@ install_firmware() {
     mkdir -p "$datadir"
     cmp -s "$fw" "$datadir/opensbi-riscv64-generic-fw_dynamic.bin" ||
         cp "$fw" "$datadir/opensbi-riscv64-generic-fw_dynamic.bin"
+    # Master's source has the option ROMs (Debian's 10.2.2 tarball has
+    # none); boards such as boston-aia need efi-e1000e.rom to start.
+    case $MODE in
+    --upstream*) cp -u "$SRC"/pc-bios/*.rom "$datadir/" ;;
+    esac
 }
 
 "$TOP/scripts/deps.sh" build
