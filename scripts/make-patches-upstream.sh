@@ -5,8 +5,9 @@
 #   - it applies with git am to the pristine master source;
 #   - every patch has a Signed-off-by and a message that explains it;
 #   - master's checkpatch.pl reports no error and no warning;
-#   - every commit of the series builds (in build/upstream/bisect), and the
-#     qtests pass at the end.
+#   - every commit of the series builds, and the qtests pass at the end.
+#     The commits are built one after the other in build/upstream/obj, the
+#     build of `make upstream`, so each step only rebuilds what it changes.
 # Each failure stops with one line that names the patch or commit.
 STEP=patches-upstream
 . "$(dirname "$0")/lib.sh"
@@ -15,15 +16,17 @@ export SERIES_DIR=$TOP/patches/upstream
 UP=$BUILD/upstream
 SRC=$UP/src
 OUT=$TOP/out/patches-upstream
-WT=$UP/bisect/src
-OBJ=$UP/bisect/obj
+WT=$UP/patches-wt
+OBJ=$UP/obj
 QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
 GIT=(git -C "$WT" -c user.name=virt-split -c user.email=virt-split@localhost
      -c commit.gpgsign=false)
 
 msg=$("$TOP/scripts/prepare-upstream.sh" --check-source) || die "$msg"
-"$TOP/scripts/deps.sh" build
-"$TOP/scripts/prepare-upstream.sh"
+# A fresh series in build/upstream/src (project files committed, nothing
+# left uncommitted), built as `make upstream` builds it
+rm -f "$UP/src.stamp"
+"$TOP/scripts/build-qemu.sh" --upstream
 
 cleanup() {
     git -C "$SRC" worktree remove --force "$WT" >/dev/null 2>&1 || rm -rf "$WT"
@@ -85,34 +88,37 @@ log "the series applies with git am to pristine master"
 : > "$TOP/out/checkpatch-upstream.log"
 for p in "$OUT"/[0-9]*.patch; do
     [ "$(basename "$p")" != 0000-cover-letter.patch ] || continue
-    (cd "$WT" && ./scripts/checkpatch.pl "$p") >> "$TOP/out/checkpatch-upstream.log" 2>&1 || true
-    if (cd "$WT" && ./scripts/checkpatch.pl "$p") 2>&1 | grep -qE '^(ERROR|WARNING)'; then
+    report=$(cd "$WT" && ./scripts/checkpatch.pl "$p" 2>&1 || true)
+    printf '%s\n' "$report" >> "$TOP/out/checkpatch-upstream.log"
+    if grep -qE '^(ERROR|WARNING)' <<<"$report"; then
         die "checkpatch.pl reports problems in $(basename "$p") (see out/checkpatch-upstream.log)"
     fi
 done
 log "checkpatch.pl: 0 errors, 0 warnings in every patch"
 
-# Every commit builds; the qtests pass on the last one
-configure_args=(--target-list=riscv64-softmmu --disable-download
-                --disable-install-blobs --disable-docs --python=/usr/bin/python3)
-rm -rf "$OBJ"
-mkdir -p "$OBJ"
-"${GIT[@]}" checkout -q --detach pristine
-(cd "$OBJ" && "$WT/configure" "${configure_args[@]}") >"$OBJ.configure.log" 2>&1 ||
-    die "configure of pristine master failed: $(grep -m1 ERROR "$OBJ.configure.log")"
-for c in $("${GIT[@]}" rev-list --reverse pristine.."$series_head"); do
-    subject=$("${GIT[@]}" log -1 --format=%s "$c")
-    "${GIT[@]}" checkout -q --detach "$c"
-    log "building $(git -C "$WT" log -1 --format=%h "$c") $subject"
-    ninja -C "$OBJ" qemu-system-riscv64 >"$OBJ.ninja.log" 2>&1 ||
-        die "commit '$subject' does not build: $(grep -m1 -E 'error:|FAILED' "$OBJ.ninja.log")"
+# Every commit builds; the qtests pass on the last one.  The commits of
+# build/upstream/src are the mailed series (checked below).
+SGIT=(git -C "$SRC")
+[ -z "$("${SGIT[@]}" diff series "$series_head")" ] ||
+    die "build/upstream/src does not hold the mailed series; run 'make upstream'"
+[ -z "$("${SGIT[@]}" status --porcelain --untracked-files=no)" ] ||
+    die "build/upstream/src has uncommitted changes; commit them or run 'make refresh-patches-upstream'"
+restore() { "${SGIT[@]}" checkout -q master; }
+trap 'restore; cleanup' EXIT
+for c in $("${SGIT[@]}" rev-list --reverse pristine..series); do
+    subject=$("${SGIT[@]}" log -1 --format=%s "$c")
+    "${SGIT[@]}" checkout -q --detach "$c"
+    log "building $("${SGIT[@]}" log -1 --format=%h "$c") $subject"
+    ninja -C "$OBJ" qemu-system-riscv64 >"$UP/bisect.ninja.log" 2>&1 ||
+        die "commit '$subject' does not build: $(grep -m1 -E 'error:|FAILED' "$UP/bisect.ninja.log")"
 done
+restore
 targets=()
 for t in "${QTESTS[@]}"; do
     targets+=("tests/qtest/$t")
 done
-ninja -C "$OBJ" "${targets[@]}" >"$OBJ.ninja.log" 2>&1 ||
-    die "the qtests of the last commit do not build: $(grep -m1 -E 'error:|FAILED' "$OBJ.ninja.log")"
+ninja -C "$OBJ" qemu-system-riscv64 "${targets[@]}" >"$UP/bisect.ninja.log" 2>&1 ||
+    die "the qtests of the last commit do not build: $(grep -m1 -E 'error:|FAILED' "$UP/bisect.ninja.log")"
 for t in "${QTESTS[@]}"; do
     (cd "$OBJ" && QTEST_QEMU_BINARY=./qemu-system-riscv64 timeout 900 \
         "tests/qtest/$t" --tap -k) >"$OBJ/qtest-$t.log" 2>&1 ||
