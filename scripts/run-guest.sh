@@ -15,12 +15,13 @@
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
+#   --stderr FILE    keep QEMU's own messages (stdout and stderr) in FILE
 # VIRT_SPLIT_QEMU (or QEMU): the qemu-system-riscv64 to run (default build/'s)
 STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
-initrd=
+initrd= stderr=
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --log) log=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --quiet) quiet=1; shift ;;
+    --stderr) stderr=$2; shift 2 ;;
     --) shift; break ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
     esac
@@ -87,6 +89,7 @@ timeout "$timeout" "$QEMU" -M "$machine" -m "$mem" -smp "$smp" \
     "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
 rc=$?
 set -e
+[ -z "$stderr" ] || cp "$log.qemu" "$stderr"
 if ! grep -qs '^VS-END' "$log"; then
     [ "$rc" != 124 ] || echo "[$STEP] error: guest did not reach VS-END within ${timeout}s" >&2
     [ "$rc" = 124 ] || echo "[$STEP] error: QEMU exited with $rc before VS-END: $(tail -1 "$log.qemu")" >&2

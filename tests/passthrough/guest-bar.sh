@@ -1,0 +1,22 @@
+#!/bin/sh
+# L2 test for a passed-through ivshmem-plain device: find its BAR2 (the
+# shared memory, a 64-bit prefetchable BAR), enable the device, write
+# PATTERN at BAR2 + OFFSET and at BAR2's end - 4 - OFFSET through /dev/mem
+# and read both back.  The runner checks L0's backing file.
+#   bar.sh OFFSET PATTERN
+off=$1 pat=$2
+for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1110 ] && dev=$d
+done
+[ -n "${dev:-}" ] || { echo "PT-ERROR no ivshmem device (1af4:1110)"; exit 1; }
+set -- $(sed -n 3p "$dev/resource")
+start=$(($1)) end=$(($2))
+[ "$start" != 0 ] || { echo "PT-ERROR BAR2 of ${dev##*/} is not assigned"; exit 1; }
+echo "PT-BAR ${dev##*/} $1 $2 $(($end - $start + 1))"
+grep -i 'pci' /proc/iomem | grep -v '^ ' | sed 's/^/PT-IOMEM /'
+echo 1 > "$dev/enable"
+lo=$((start + off)) hi=$((end - 3 - off))
+for a in $lo $hi; do
+    devmem "$a" 32 "$pat" || echo "PT-ERROR devmem write at $a failed"
+    printf 'PT-RW 0x%x %s\n' "$a" "$(devmem "$a" 32)"
+done
