@@ -13,7 +13,7 @@ QEMU := build/qemu-system-riscv64
         check-passthrough passthrough-report check-assets check-hole update-assets \
         patches refresh-patches virt-golden clean distclean \
         upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
-        check-props
+        check-props check-passthrough-bar check-vfio-check
 
 all: build
 
@@ -70,6 +70,15 @@ update-assets:
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
 	@scripts/check.sh passthrough
+
+# A 4 GiB BAR through VFIO and scripts/vfio-check's predictions in L1
+check-passthrough-bar: build
+	@scripts/deps.sh guest passthrough
+	@scripts/check.sh passthrough-bar
+
+# scripts/vfio-check against fake hosts and the built QEMU's layouts
+check-vfio-check: build
+	@scripts/check.sh vfio-check
 
 # Phase times and NVMe throughput through VFIO: out/passthrough-report.md
 passthrough-report: build
