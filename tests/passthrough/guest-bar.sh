@@ -14,7 +14,11 @@ start=$(($1)) end=$(($2))
 [ "$start" != 0 ] || { echo "PT-ERROR BAR2 of ${dev##*/} is not assigned"; exit 1; }
 echo "PT-BAR ${dev##*/} $1 $2 $(($end - $start + 1))"
 grep -i 'pci' /proc/iomem | grep -v '^ ' | sed 's/^/PT-IOMEM /'
+# enabling memory decoding maps the BAR into QEMU's address space, and
+# QEMU then DMA-maps it (for peer-to-peer) in L1's IOMMU
+t0=$(cut -d' ' -f1 /proc/uptime)
 echo 1 > "$dev/enable"
+echo "PT-ENABLE $t0 $(cut -d' ' -f1 /proc/uptime)"
 lo=$((start + off)) hi=$((end - 3 - off))
 for a in $lo $hi; do
     devmem "$a" 32 "$pat" || echo "PT-ERROR devmem write at $a failed"
