@@ -21,7 +21,7 @@ STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
-initrd= stderr=
+initrd='' stderr=''
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;

@@ -9,10 +9,12 @@ for d in /sys/bus/pci/devices/*; do
     [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1af4:0x1110 ] && dev=$d
 done
 [ -n "${dev:-}" ] || { echo "PT-ERROR no ivshmem device (1af4:1110)"; exit 1; }
-set -- $(sed -n 3p "$dev/resource")
-start=$(($1)) end=$(($2))
+line=$(sed -n 3p "$dev/resource")
+first=${line%% *} rest=${line#* }
+last=${rest%% *}
+start=$((first)) end=$((last))
 [ "$start" != 0 ] || { echo "PT-ERROR BAR2 of ${dev##*/} is not assigned"; exit 1; }
-echo "PT-BAR ${dev##*/} $1 $2 $(($end - $start + 1))"
+echo "PT-BAR ${dev##*/} $first $last $((end - start + 1))"
 grep -i 'pci' /proc/iomem | grep -v '^ ' | sed 's/^/PT-IOMEM /'
 # enabling memory decoding maps the BAR into QEMU's address space, and
 # QEMU then DMA-maps it (for peer-to-peer) in L1's IOMMU
