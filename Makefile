@@ -14,7 +14,7 @@ QEMU := build/qemu-system-riscv64
         check-libvirt uboot \
         patches refresh-patches virt-golden clean distclean \
         upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
-        check-props
+        check-props check-passthrough-bar check-vfio-check
 
 all: build
 
@@ -59,6 +59,15 @@ check-boot-full: build
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
 	@scripts/check.sh passthrough
+
+# A 4 GiB BAR through VFIO and scripts/vfio-check's predictions in L1
+check-passthrough-bar: build
+	@scripts/deps.sh guest passthrough
+	@scripts/check.sh passthrough-bar
+
+# scripts/vfio-check against fake hosts and the built QEMU's layouts
+check-vfio-check: build
+	@scripts/check.sh vfio-check
 
 # Phase times and NVMe throughput through VFIO: out/passthrough-report.md
 passthrough-report: build

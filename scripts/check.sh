@@ -10,6 +10,9 @@
 #                directory) runs virt-split domains (tests/libvirt/run)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
 #                host with VT-d to virt and virt-split (tests/passthrough)
+#   passthrough-bar  a 4 GiB ivshmem BAR through VFIO, and scripts/vfio-check's
+#                predictions checked against what QEMU does in L1
+#   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
 #   assets       pins that left their suite fall back and boot; a wrong
 #                sum stops the fetch (tests/assets/run.sh)
 #   hole         a guest touching the hole between the RAM banks faults,
@@ -164,6 +167,15 @@ suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
 }
 
+suite_passthrough_bar() {
+    run_harness passthrough-bar /usr/bin/python3 "$TOP/tests/passthrough/run" \
+        --suite "$RESULTS" --set bar
+}
+
+suite_vfio_check() {
+    run_harness vfio-check /usr/bin/python3 "$TOP/tests/vfio-check/run.py" --results "$RESULTS"
+}
+
 suite_upstream() {
     local msg up=$BUILD/upstream/qemu-system-riscv64
     if ! msg=$("$TOP/scripts/prepare-upstream.sh" --check-source); then
@@ -204,7 +216,10 @@ suite_docs() {
 [ $# -gt 0 ] || set -- all
 for s in "$@"; do
     case $s in
-    all) set -- qtest virt-golden props docs boot libvirt hole passthrough assets upstream; break ;;
+    # passthrough-bar is left out: one L0 run of 13-18 minutes (make
+    # check-passthrough-bar)
+    all) set -- qtest virt-golden props vfio-check docs boot libvirt hole passthrough \
+        assets upstream; break ;;
     esac
 done
 for s in "$@"; do
@@ -216,6 +231,8 @@ for s in "$@"; do
     docs) suite_docs ;;
     libvirt) suite_libvirt ;;
     passthrough) suite_passthrough ;;
+    passthrough-bar) suite_passthrough_bar ;;
+    vfio-check) suite_vfio_check ;;
     upstream) suite_upstream ;;
     props) suite_props ;;
     assets) suite_assets ;;

@@ -24,6 +24,7 @@
 #   --log FILE       console log (default: a temporary file)
 #   --timeout S      seconds before the guest counts as hung (default 300)
 #   --quiet          print only the VS- summary lines
+#   --stderr FILE    keep QEMU's own messages (stdout and stderr) in FILE
 # VIRT_SPLIT_QEMU (or QEMU): the qemu-system-riscv64 to run (default build/'s)
 # On failure one line names the step that failed (firmware, GRUB, Linux),
 # followed by the console tail.
@@ -31,7 +32,7 @@ STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
-initrd= opensbi= edk2= uboot=stock
+initrd='' opensbi='' edk2='' uboot=stock stderr=''
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
     --opensbi) opensbi=$2; shift 2 ;;
     --edk2) edk2=$2; shift 2 ;;
     --uboot) uboot=$2; shift 2 ;;
+    --stderr) stderr=$2; shift 2 ;;
     --) shift; break ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
     esac
@@ -174,6 +176,7 @@ timeout "$timeout" "$QEMU" -M "$machine" -m "$mem" -smp "$smp" \
     "${biosargs[@]}" "${fwargs[@]}" "$@" >"$log.qemu" 2>&1
 rc=$?
 set -e
+[ -z "$stderr" ] || cp "$log.qemu" "$stderr"
 if ! grep -qs '^VS-END' "$log"; then
     echo "[$STEP] error: $firmware on $machine: $(failed_step)" >&2
     [ "$rc" != 124 ] || echo "[$STEP] error: guest did not reach VS-END within ${timeout}s" >&2
