@@ -19,7 +19,7 @@ OUT=$TOP/out/patches-upstream
 WT=$UP/patches-wt
 OBJ=$UP/obj
 QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
-GIT=(git -C "$WT" -c user.name=virt-split -c user.email=virt-split@localhost
+GIT=(git -C "$WT" -c "user.name=virt-split developers" -c user.email=virt-split@localhost
      -c commit.gpgsign=false)
 
 msg=$("$TOP/scripts/prepare-upstream.sh" --check-source) || die "$msg"
