@@ -54,8 +54,6 @@ check-boot-full: build
 	@scripts/deps.sh guest boot grub uboot
 	@BOOT_SET=full scripts/check.sh boot
 
-	@scripts/deps.sh guest boot grub uboot docs libvirt passthrough hole
-
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
 	@scripts/check.sh passthrough

@@ -9,7 +9,8 @@
 #   libvirt      Debian's libvirt (a session daemon under a temporary
 #                directory) runs virt-split domains (tests/libvirt/run)
 #   passthrough  an NVMe controller passed through VFIO on an emulated x86
-#                host with VT-d to virt and virt-split (tests/passthrough)
+#                host with VT-d to virt and virt-split (tests/passthrough);
+#                in all, its 4 GiB case runs in upstream instead
 #   passthrough-bar  a 4 GiB ivshmem BAR through VFIO, and scripts/vfio-check's
 #                predictions checked against what QEMU does in L1
 #   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
@@ -19,9 +20,10 @@
 #                and QEMU and both banks survive (tests/hole/run.sh)
 #   props        random virt-split configurations keep the layout's
 #                invariants or are refused with one line (tests/props)
-#   upstream     upstream master with patches/upstream: its qtests, virt
-#                equal to pristine master, boot and pass-through smoke
-#                (says so in one line and counts nothing without a source)
+#   upstream     upstream master with patches/upstream, under ASan, LSan
+#                and UBSan: its qtests, virt equal to pristine master, boot
+#                and pass-through smoke, no sanitizer report (says so in one
+#                line and counts nothing without a source)
 #   all          all of the above
 # VIRT_SPLIT_QEMU: test this qemu-system-riscv64 instead of build/'s
 STEP=check
@@ -114,7 +116,7 @@ compare_virt_golden() {
 boot_smoke() {
     local qemu=$1 prefix=$2 fw=$3 out bad
     out=$(VIRT_SPLIT_QEMU=$qemu "$TOP/scripts/run-guest.sh" --quiet --machine virt-split \
-          --mem 4G --firmware "$fw" 2>&1) || {
+          --mem 4G --firmware "$fw" --stderr "$BUILD/$prefix-boot-$fw.qemu.log" 2>&1) || {
         record FAIL "$prefix/boot-$fw: the guest did not boot: $(tail -3 <<<"$out" | tr '\n' ' ')"
         return
     }
@@ -142,17 +144,45 @@ if (high_start, high_end) != (0x100000000, 0x1bfffffff):
     fi
 }
 
-# run_harness NAME CMD...: a harness that records its own PASS/FAIL lines;
-# if it stops with an error before recording a failure, that is a failure.
+# run_harness NAME CMD...: a harness that records its own PASS/FAIL lines
+# as NAME/...; if it stops with an error before recording a failure, that
+# is a failure.  (Suites in the background record at the same time.)
 run_harness() {
     local name=$1 before rc=0
     shift
-    before=$(grep -c '^FAIL' "$RESULTS" || true)
+    before=$(grep -c "^FAIL $name/" "$RESULTS" || true)
     "$@" || rc=$?
-    if [ "$rc" != 0 ] && [ "$(grep -c '^FAIL' "$RESULTS" || true)" = "$before" ]; then
+    if [ "$rc" != 0 ] && [ "$(grep -c "^FAIL $name/" "$RESULTS" || true)" = "$before" ]; then
         record FAIL "$name: the harness stopped with exit $rc (see the error above)"
     fi
 }
+
+# The nested pass-through runs keep both cores busy for minutes while most
+# other suites use one, so make check runs them in the background.
+# start_background NAME CMD...: run CMD with its output in
+# build/NAME.log; wait_background prints that output once CMD has ended.
+BG_PIDS=()
+BG_NAMES=()
+start_background() {
+    local name=$1
+    shift
+    log "$name runs in the background (build/$name.log)"
+    ( SECONDS=0; "$@"; log "$name took ${SECONDS}s" ) >"$BUILD/$name.log" 2>&1 &
+    BG_PIDS+=("$!")
+    BG_NAMES+=("$name")
+}
+
+wait_background() {
+    local i
+    for i in "${!BG_PIDS[@]}"; do
+        wait "${BG_PIDS[$i]}" || true
+        log "output of ${BG_NAMES[$i]}:"
+        cat "$BUILD/${BG_NAMES[$i]}.log"
+    done
+    BG_PIDS=()
+    BG_NAMES=()
+}
+trap '[ "${#BG_PIDS[@]}" = 0 ] || kill "${BG_PIDS[@]}" 2>/dev/null || true' EXIT
 
 # BOOT_SET=full runs the whole matrix (make check-boot-full)
 suite_boot() {
@@ -164,7 +194,15 @@ suite_libvirt() {
 }
 
 suite_passthrough() {
-    run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
+    local only=()
+    # In make check the 4 GiB case runs once: on the master build, in
+    # suite upstream, when there is a master source
+    if [ -n "${CHECK_ALL:-}" ] &&
+        "$TOP/scripts/prepare-upstream.sh" --check-source >/dev/null 2>&1; then
+        only=(--only virt-4g-negative,virt-2000m,virt-split-8g)
+    fi
+    run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS" \
+        "${only[@]}"
 }
 
 suite_passthrough_bar() {
@@ -174,6 +212,65 @@ suite_passthrough_bar() {
 
 suite_vfio_check() {
     run_harness vfio-check /usr/bin/python3 "$TOP/tests/vfio-check/run.py" --results "$RESULTS"
+}
+
+# The upstream build has AddressSanitizer and UBSan (build-qemu.sh
+# --upstream).  ASan and LSan write their reports to files under SAN_DIR.
+# GCC 12's UBSan linked next to ASan ignores log_path and reports on
+# stderr, so sanitizer_reports also reads the logs that keep the stderr of
+# the qtests and boots; halt_on_error makes a report stop QEMU, which
+# fails the test that ran it too.  In L1, tests/passthrough/run checks
+# QEMU's stderr.
+SAN_DIR=$BUILD/upstream/sanitizer-reports
+SAN_PATTERN='ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: [A-Za-z]+Sanitizer'
+sanitizer_env() {
+    rm -rf "$SAN_DIR" "$BUILD"/upstream-boot-*.qemu.log
+    mkdir -p "$SAN_DIR"
+    # glib has no frame pointers: LSan needs the slow unwinder to see
+    # past g_malloc() to QEMU's frames that its suppressions name
+    export ASAN_OPTIONS="log_path=$SAN_DIR/asan:halt_on_error=1:detect_leaks=1:fast_unwind_on_malloc=0"
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$TOP/tests/sanitizers/ubsan.supp"
+    export LSAN_OPTIONS="suppressions=$TOP/tests/sanitizers/lsan.supp:print_suppressions=0"
+}
+
+# sanitizer_canary: a deliberate heap overflow lands in SAN_DIR, and a
+# deliberate signed overflow is reported on stderr and stops the program
+sanitizer_canary() {
+    local exe=$SAN_DIR.canary asan ubsan rc=0
+    if ! gcc -g -fsanitize=address,undefined -o "$exe" "$TOP/tests/sanitizers/canary.c" \
+        2>"$exe.log"; then
+        record FAIL "upstream/sanitizers/canary: gcc cannot build with -fsanitize=address,undefined: $(head -1 "$exe.log")"
+        return
+    fi
+    "$exe" asan >/dev/null 2>&1 || true
+    asan=$(grep -lE "$SAN_PATTERN" "$SAN_DIR"/* 2>/dev/null | wc -l || true)
+    "$exe" ubsan >/dev/null 2>"$exe.log" || rc=$?
+    ubsan=$(grep -cE "$SAN_PATTERN" "$exe.log" || true)
+    if [ "$asan" = 1 ] && [ "$ubsan" -gt 0 ] && [ "$rc" = 1 ]; then
+        record PASS "upstream/sanitizers/canary: a deliberate heap overflow was reported in $SAN_DIR, a signed overflow on stderr (exit 1)"
+    else
+        record FAIL "upstream/sanitizers/canary: heap overflow reports in $SAN_DIR: $asan (want 1); signed overflow report lines on stderr: $ubsan, exit $rc (want 1)"
+    fi
+    rm -f "$SAN_DIR"/*
+}
+
+# sanitizer_reports QEMU LOG...: the QEMU is instrumented, and neither
+# SAN_DIR nor the LOGs hold a report
+sanitizer_reports() {
+    local qemu=$1 f libs found=0
+    shift
+    libs=$(ldd "$qemu" | grep -oE 'lib(asan|ubsan)\.so[.0-9]*' | sort -u | tr '\n' ' ' || true)
+    case $libs in
+    *asan*ubsan*) record PASS "upstream/sanitizers/instrumented: qemu-system-riscv64 links $libs" ;;
+    *) record FAIL "upstream/sanitizers/instrumented: qemu-system-riscv64 links '$libs', want libasan and libubsan" ;;
+    esac
+    for f in "$SAN_DIR"/* "$@"; do
+        [ -e "$f" ] && grep -qE "$SAN_PATTERN" "$f" || continue
+        found=$((found + 1))
+        record FAIL "upstream/sanitizers/${f##*/}: $(grep -m1 -E "$SAN_PATTERN" "$f" | cut -c1-300) (see $f)"
+    done
+    [ "$found" != 0 ] ||
+        record PASS "upstream/sanitizers/reports: no ASan, LSan or UBSan report from the qtests, virt outputs and boots ($# logs read)"
 }
 
 suite_upstream() {
@@ -187,13 +284,22 @@ suite_upstream() {
         record FAIL "upstream/build: master with patches/upstream did not build (see the error above)"
         return
     fi
-    run_qtests "$BUILD/upstream/obj" upstream/qtest
-    compare_virt_golden master "$up" upstream/virt-golden
-    boot_smoke "$up" upstream opensbi
-    boot_smoke "$up" upstream edk2
-    run_harness upstream/passthrough env VIRT_SPLIT_QEMU="$up" /usr/bin/python3 \
-        "$TOP/tests/passthrough/run" --suite "$RESULTS" --only virt-split-4g \
-        --prefix upstream/passthrough
+    (
+        BG_PIDS=()
+        BG_NAMES=()
+        sanitizer_env
+        sanitizer_canary
+        start_background upstream-passthrough run_harness upstream/passthrough \
+            env VIRT_SPLIT_QEMU="$up" /usr/bin/python3 "$TOP/tests/passthrough/run" \
+            --suite "$RESULTS" --only virt-split-4g --prefix upstream/passthrough
+        run_qtests "$BUILD/upstream/obj" upstream/qtest
+        compare_virt_golden master "$up" upstream/virt-golden
+        boot_smoke "$up" upstream opensbi
+        boot_smoke "$up" upstream edk2
+        sanitizer_reports "$up" "$BUILD"/upstream/obj/qtest-*.log \
+            "$BUILD"/upstream-boot-*.qemu.log
+        wait_background
+    )
 }
 
 suite_props() {
@@ -218,19 +324,27 @@ for s in "$@"; do
     case $s in
     # passthrough-bar is left out: one L0 run of 13-18 minutes (make
     # check-passthrough-bar)
-    all) set -- qtest virt-golden props vfio-check docs boot libvirt hole passthrough \
-        assets upstream; break ;;
+    all) set -- passthrough qtest virt-golden props vfio-check docs boot libvirt hole \
+        assets upstream
+        CHECK_ALL=1
+        break ;;
     esac
 done
 for s in "$@"; do
     log "suite $s"
+    SECONDS=0
     case $s in
     qtest) suite_qtest ;;
     virt-golden) suite_virt_golden ;;
     boot) suite_boot ;;
     docs) suite_docs ;;
     libvirt) suite_libvirt ;;
-    passthrough) suite_passthrough ;;
+    passthrough)
+        if [ -n "${CHECK_ALL:-}" ]; then
+            start_background passthrough suite_passthrough
+            continue
+        fi
+        suite_passthrough ;;
     passthrough-bar) suite_passthrough_bar ;;
     vfio-check) suite_vfio_check ;;
     upstream) suite_upstream ;;
@@ -239,7 +353,9 @@ for s in "$@"; do
     hole) suite_hole ;;
     *) die "unknown suite '$s'" ;;
     esac
+    log "suite $s took ${SECONDS}s"
 done
+wait_background
 pass=$(grep -c '^PASS' "$RESULTS" || true)
 fail=$(grep -c '^FAIL' "$RESULTS" || true)
 skip=$(grep -c '^SKIP' "$RESULTS" || true)

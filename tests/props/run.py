@@ -299,9 +299,10 @@ def check_rejected(rc, err):
         return [f"refused with exit status {rc}: {err.strip()[-200:]}"]
     if len(lines) != 1:
         return [f"refused with {len(lines)} lines: {err.strip()[-300:]}"]
-    if not re.search(r"low-ram-size|highmem-mmio-size|-m |physical address|"
-                     r"memory|size", lines[0]) or not re.search(r"\d", lines[0]):
-        return [f"the error names no option or limit: {lines[0]}"]
+    if not re.search(r"low-ram-size|highmem-mmio-size|-m \d", lines[0]):
+        return [f"the error names no option: {lines[0]}"]
+    if not re.search(r"\d+ ?(MiB|GiB|M|G)\b|0x[0-9a-f]+|\d+-bit", lines[0]):
+        return [f"the error names no limit: {lines[0]}"]
     return []
 
 
@@ -314,11 +315,11 @@ def one(qemu, cfg, tmp):
     if rc != 0 or not os.path.exists(dtb):
         if rc < 0:
             return "signal", [f"killed by signal {-rc}: {err.strip()[-200:]}"]
-        bad = check_rejected(rc, err)
         # RAM beyond what the host can map fails before the machine is
         # built: that is QEMU's one-line error about the host, not a layout
         if "cannot set up guest memory" in err and "Cannot allocate memory" in err:
-            return "host-limit", bad
+            return "host-limit", [] if rc == 1 else [f"exit status {rc}: {err.strip()[-200:]}"]
+        bad = check_rejected(rc, err)
         if cfg.valid():
             bad.append(f"a valid layout was refused: {err.strip()[-200:]}")
         return "rejected", bad
