@@ -13,7 +13,7 @@ QEMU := build/qemu-system-riscv64
         check-passthrough passthrough-report check-assets check-hole update-assets \
         check-libvirt uboot \
         patches refresh-patches virt-golden clean distclean \
-        upstream check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
+        upstream upstream-asan check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
         check-props check-passthrough-bar check-vfio-check
 
 all: build
@@ -86,6 +86,11 @@ patches: build
 upstream:
 	@if msg=$$(scripts/prepare-upstream.sh --check-source); then \
 	    scripts/build-qemu.sh --upstream; else echo "$$msg"; fi
+
+# The same with AddressSanitizer and UBSan: build/upstream/asan-obj/
+upstream-asan:
+	@if msg=$$(scripts/prepare-upstream.sh --check-source); then \
+	    scripts/build-qemu.sh --upstream-asan; else echo "$$msg"; fi
 
 check-upstream:
 	@scripts/deps.sh guest boot passthrough
