@@ -292,17 +292,25 @@ def check_started(cfg, nodes, window, view):
     return bad
 
 
-def check_rejected(rc, err):
+def check_one_line_error(rc, err):
+    """Exit status 1 and one line; returns (problems, that line)."""
     # QEMU's own deprecation warnings (-numa mem=) are not the error
     lines = [l for l in err.splitlines() if l.strip() and "warning:" not in l]
     if rc != 1:
-        return [f"refused with exit status {rc}: {err.strip()[-200:]}"]
+        return [f"refused with exit status {rc}: {err.strip()[-200:]}"], None
     if len(lines) != 1:
-        return [f"refused with {len(lines)} lines: {err.strip()[-300:]}"]
-    if not re.search(r"low-ram-size|highmem-mmio-size|-m \d", lines[0]):
-        return [f"the error names no option: {lines[0]}"]
-    if not re.search(r"\d+ ?(MiB|GiB|M|G)\b|0x[0-9a-f]+|\d+-bit", lines[0]):
-        return [f"the error names no limit: {lines[0]}"]
+        return [f"refused with {len(lines)} lines: {err.strip()[-300:]}"], None
+    return [], lines[0]
+
+
+def check_rejected(rc, err):
+    bad, line = check_one_line_error(rc, err)
+    if bad:
+        return bad
+    if not re.search(r"low-ram-size|highmem-mmio-size|-m \d", line):
+        return [f"the error names no option: {line}"]
+    if not re.search(r"\d+ ?(MiB|GiB|M|G)\b|0x[0-9a-f]+|\d+-bit", line):
+        return [f"the error names no limit: {line}"]
     return []
 
 
@@ -318,7 +326,7 @@ def one(qemu, cfg, tmp):
         # RAM beyond what the host can map fails before the machine is
         # built: that is QEMU's one-line error about the host, not a layout
         if "cannot set up guest memory" in err and "Cannot allocate memory" in err:
-            return "host-limit", [] if rc == 1 else [f"exit status {rc}: {err.strip()[-200:]}"]
+            return "host-limit", check_one_line_error(rc, err)[0]
         bad = check_rejected(rc, err)
         if cfg.valid():
             bad.append(f"a valid layout was refused: {err.strip()[-200:]}")
