@@ -19,6 +19,7 @@ version=$(awk '$1 == "src" && $2 == "u-boot" { print $4 }' "$TOP/assets.lock")
 [ -n "$version" ] || die "assets.lock has no u-boot source entry"
 out=$CACHE/u-boot/$version-banks$BANKS
 want=$(printf '%s\n' "$version" "$PLATFORM" "$BANKS" "$(sha256sum < "$0")")
+lock_until_exit "$out.lock"
 if [ -e "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$want" ] && [ -e "$out/uboot.elf" ]; then
     echo "$out/uboot.elf"
     exit 0

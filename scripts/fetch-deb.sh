@@ -127,6 +127,11 @@ download() {
     echo "$deb"
 }
 
+# stamp_is FILE TEXT: FILE exists and holds TEXT
+stamp_is() {
+    [ -e "$1" ] && [ "$(cat "$1")" = "$2" ]
+}
+
 fetch_one() {
     local line name arch version suite sum first dir key ov stamp
     local get_name get_version get_sum index replaced='' refreshed='' deb
@@ -148,7 +153,11 @@ fetch_one() {
         get_name=$name get_version=$version get_sum=$sum
         stamp="$version $sum"
     fi
-    if [ -e "$dir.stamp" ] && [ "$(cat "$dir.stamp")" = "$stamp" ]; then
+    # a miss: wait for any other fetch, which may be making this entry
+    if [ -z "$FETCH_LOCKED" ] && ! stamp_is "$dir.stamp" "$stamp"; then
+        fetch_lock
+    fi
+    if stamp_is "$dir.stamp" "$stamp"; then
         [ -z "$print_root" ] || echo "$dir/root"
         return 0
     fi
@@ -223,6 +232,7 @@ current_one() {
     local name arch suite
     read -r _ name arch _ suite _ <<<"$(lock_deb "$1")"
     need_tool apt-get apt-cache dpkg
+    fetch_lock
     apt_suite "$suite" "$arch"
     apt_refresh || true
     resolve "$name" "$arch" "$suite"

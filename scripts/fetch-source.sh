@@ -16,9 +16,10 @@ upstream=${full%-*}
 dest=$CACHE/src
 stamp=$dest/${pkg}_$full.stamp
 
-if [ -e "$stamp" ]; then
-    exit 0
-fi
+[ -e "$stamp" ] && exit 0
+# a miss: wait for any other fetch, which may be downloading this source
+fetch_lock
+[ -e "$stamp" ] && exit 0
 need_tool apt-get apt-cache sha256sum
 apt_private "$suite-src" "deb-src $(apt_mirror) $suite main"
 

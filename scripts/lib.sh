@@ -28,6 +28,26 @@ OVERRIDES=$CACHE/lock-overrides
 log() { printf '[%s] %s\n' "$STEP" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$STEP" "$*" >&2; exit 1; }
 
+# lock_until_exit FILE: wait for, then hold, an exclusive lock on FILE
+# until this process exits.  make check runs suites in the background, so
+# two steps may want the same cache entry or apt index at once; the one
+# that waited finds the entry made, or makes it alone.  Only for
+# processes that start no other step taking the same lock.
+lock_until_exit() {
+    local fd
+    mkdir -p "$(dirname "$1")"
+    exec {fd}>>"$1"
+    flock "$fd" || die "cannot lock $1"
+}
+
+# fetch_lock: lock_until_exit on the download cache's fetch lock, once
+# per process: downloads and apt index refreshes happen one at a time
+FETCH_LOCKED=
+fetch_lock() {
+    [ -n "$FETCH_LOCKED" ] || lock_until_exit "$CACHE/fetch.lock"
+    FETCH_LOCKED=1
+}
+
 need_tool() {
     local t
     for t in "$@"; do

@@ -26,6 +26,7 @@ grubdir=$BUILD/guest/grub-efi
 if [ "$mode" = grub ]; then
     "$TOP/scripts/mk-grub-efi.sh" "$grubdir"
 fi
+lock_until_exit "$out.lock"
 want=$(printf '%s\n' "$mode" "$(stat -c '%s %Y' "$kernel" "$initrd")" "$cmdline" \
        "$(cat "$0" "$TOP/tests/boot/efi-boot-option.py" | sha256sum)" \
        "$( [ "$mode" != grub ] || cat "$grubdir/inputs")")

@@ -20,6 +20,7 @@ RUNTIME="linux gzio"
 need_tool grub-mkimage
 moddir=$CACHE/debs/grub-efi-riscv64-bin_riscv64/root/usr/lib/grub/riscv64-efi
 [ -e "$moddir/moddep.lst" ] || die "grub-efi-riscv64-bin has no riscv64-efi module directory"
+lock_until_exit "$out.lock"
 want=$(printf '%s\n' "$EMBEDDED" "$RUNTIME" "$(cat "$CACHE/debs/grub-efi-riscv64-bin_riscv64.stamp")" \
        "$(dpkg-query -W -f='${Version}' grub-common)" "$(sha256sum < "$0")")
 if [ -e "$out/BOOTRISCV64.EFI" ] && [ "$(cat "$out/inputs" 2>/dev/null)" = "$want" ]; then

@@ -59,6 +59,7 @@ load_order() {
     done
 }
 
+lock_until_exit "$out.lock"
 want=$( { echo "$arch ${modules[*]} ${adds[*]} $moddir"; cat "$init" "$0" "$bb";
           for a in "${adds[@]}"; do cat "${a%%:*}"; done; } | sha256sum)
 if [ -e "$out" ] && [ -e "$out.inputs" ] && [ "$(cat "$out.inputs")" = "$want" ]; then

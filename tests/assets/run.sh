@@ -11,6 +11,9 @@
 #   mismatch  a lock whose busybox sum is wrong for a version forky still
 #             has: the fetch stops with one error line and a non-zero exit,
 #             and leaves no stamp, cache entry or override behind
+#   concurrent  two fetches of one package into an empty cache at once
+#             (make check runs suites in the background): both succeed
+#             with the same root, and one of them downloads
 #   qemu-src  a lock whose QEMU source version is not in sid: no fallback,
 #             and the error points to QEMU_UPSTREAM_SRC
 #   no-kernel-version  no script, test or guest file names a pinned
@@ -156,6 +159,28 @@ check mismatch/stops "exit $rc, $errs error line(s) naming the package and both 
 left=$(cd "$c" && { ls -d debs/busybox-static_riscv64* lock-overrides 2>/dev/null || true; } | paste -sd ' ')
 check mismatch/nothing-left "no stamp, cache entry or override left behind (found: ${left:-nothing})" \
     test -z "$left"
+
+# ---- concurrent: two fetches of one package at once -------------------
+c=$(scratch concurrent "$rv_suite-riscv64")
+log "concurrent: two fetches of busybox-static (riscv64) into an empty cache"
+pids=()
+for i in 1 2; do
+    in_scratch "$c" "$LOCK" "$FETCH" --root busybox-static:riscv64 \
+        >"$work/concurrent$i.out" 2>"$work/concurrent$i.err" &
+    pids+=("$!")
+done
+rcs=
+for p in "${pids[@]}"; do
+    rc=0
+    wait "$p" || rc=$?
+    rcs="$rcs $rc"
+done
+sed 's/^/     /' "$work"/concurrent[12].err
+downloads=$(cat "$work"/concurrent[12].err | grep -c 'downloading busybox-static' || true)
+roots=$(sort -u "$work"/concurrent[12].out | grep -c . || true)
+check concurrent/both "exit status$rcs, one root for both ($roots distinct), $downloads download(s), a stamped cache entry" \
+    test "$rcs" = " 0 0" -a "$roots" = 1 -a "$downloads" = 1 \
+    -a -e "$c/debs/busybox-static_riscv64.stamp" -a -x "$(head -1 "$work/concurrent1.out")/usr/bin/busybox"
 
 # ---- qemu-src: the QEMU source never falls back ----------------------
 # (scripts/fetch-qemu-source.sh runs scripts/fetch-source.sh qemu)
