@@ -54,6 +54,29 @@ check-boot-full: build
 	@scripts/deps.sh guest boot grub uboot
 	@BOOT_SET=full scripts/check.sh boot
 
+check-libvirt: build
+	@scripts/deps.sh guest libvirt
+	@scripts/check.sh libvirt
+
+# U-Boot qemu-riscv64_smode with CONFIG_NR_DRAM_BANKS=4, in the download cache
+uboot:
+	@scripts/build-uboot.sh
+
+# Pins that left their suite, a wrong sum, concurrent fetches, the sources
+# (tests/assets)
+check-assets: build
+	@scripts/deps.sh guest
+	@scripts/check.sh assets
+
+# A guest touching the hole between the RAM banks (tests/hole)
+check-hole: build
+	@scripts/deps.sh guest hole
+	@scripts/check.sh hole
+
+# Re-pin assets.lock to the suites' current versions; shows the diff
+update-assets:
+	@scripts/update-assets.sh
+
 check-passthrough: build
 	@scripts/deps.sh guest passthrough
 	@scripts/check.sh passthrough

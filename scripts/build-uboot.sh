@@ -15,8 +15,8 @@ STEP=build-uboot
 
 PLATFORM=qemu-riscv64_smode
 BANKS=4
-version=$(awk '$1 == "src" && $2 == "u-boot" { print $4 }' "$TOP/assets.lock")
-[ -n "$version" ] || die "assets.lock has no u-boot source entry"
+# the pinned source, or what replaced it (see fetch-source.sh)
+version=$("$TOP/scripts/fetch-source.sh" --print-version u-boot)
 out=$CACHE/u-boot/$version-banks$BANKS
 want=$(printf '%s\n' "$version" "$PLATFORM" "$BANKS" "$(sha256sum < "$0")")
 lock_until_exit "$out.lock"
@@ -26,7 +26,6 @@ if [ -e "$out.stamp" ] && [ "$(cat "$out.stamp")" = "$want" ] && [ -e "$out/uboo
 fi
 
 "$TOP/scripts/deps.sh" uboot >&2
-"$TOP/scripts/fetch-source.sh" u-boot >&2
 need_tool riscv64-linux-gnu-gcc make patch tar
 upstream=${version%-*}
 rm -rf "$out" "$out.stamp" "$out.work"

@@ -3,7 +3,8 @@
 # and end with one "N passed, N failed" line.  Suites:
 #   qtest        QEMU's riscv64 qtests that cover machines, plus virt-split-test
 #   virt-golden  virt's device tree and memory map equal pristine 10.2.2's
-#   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings
+#   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings,
+#                and every make target the README lists has a recipe
 #   boot         Linux on virt and virt-split under OpenSBI, U-Boot and
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   libvirt      Debian's libvirt (a session daemon under a temporary
@@ -321,6 +322,23 @@ suite_hole() {
 suite_docs() {
     "$TOP/scripts/check-docs.sh" && record PASS "docs: virt-split.rst builds without warnings" ||
         record FAIL "docs: Sphinx reported warnings or errors (see $BUILD/docs.log)"
+    readme_targets
+}
+
+# readme_targets: every target of the README's table of make targets has
+# a recipe in the Makefile (a .PHONY name alone does nothing, silently)
+readme_targets() {
+    local t n=0 out missing=()
+    for t in $(grep -oE '^\| `make [a-z-]+`' "$TOP/README.md" | sed -E 's/.*make ([a-z-]+)`/\1/'); do
+        n=$((n + 1))
+        out=$(make -C "$TOP" -n -s "$t" 2>&1) && [ -n "$out" ] &&
+            ! grep -qE 'Nothing to be done|No rule to make' <<<"$out" || missing+=("$t")
+    done
+    if [ "$n" -gt 0 ] && [ "${#missing[@]}" = 0 ]; then
+        record PASS "docs/make-targets: the Makefile has a rule for each of the README's $n make targets"
+    else
+        record FAIL "docs/make-targets: of the README's $n make targets, the Makefile has no rule for: ${missing[*]:-(no targets found)}"
+    fi
 }
 
 [ $# -gt 0 ] || set -- all

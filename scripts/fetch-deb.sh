@@ -142,10 +142,7 @@ fetch_one() {
     [ "$version" = "$first" ] || dir=$dir=$version
     # a replacement recorded by an earlier run, for exactly this pin
     key="deb $name $arch $version $suite $sum"
-    ov=
-    [ ! -e "$OVERRIDES" ] ||
-        ov=$(awk -v k="$key -> " 'index($0, k) == 1 { r = substr($0, length(k) + 1) } END { print r }' \
-             "$OVERRIDES")
+    ov=$(override_of "$key")
     if [ -n "$ov" ]; then
         read -r get_name get_version get_sum <<<"$ov"
         stamp="$get_name $get_version $get_sum"
@@ -216,9 +213,7 @@ fetch_one() {
     dpkg-deb -x "$deb" "$dir.tmp/root" || die "cannot unpack $(basename "$deb")"
     if [ -n "$replaced" ] && [ "$ov" != "$get_name $get_version $get_sum" ]; then
         # record the choice once the replacement is verified and unpacked
-        { grep -vF "$key -> " "$OVERRIDES" 2>/dev/null || true
-          echo "$key -> $get_name $get_version $get_sum"; } > "$OVERRIDES.tmp"
-        mv "$OVERRIDES.tmp" "$OVERRIDES"
+        record_override "$key" "$get_name $get_version $get_sum"
     fi
     [ -z "$replaced" ] || stamp="$get_name $get_version $get_sum"
     mv "$dir.tmp" "$dir"

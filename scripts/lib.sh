@@ -25,6 +25,22 @@ STEP=${STEP:-$(basename "$0")}
 LOCK=${VIRT_SPLIT_LOCK:-$TOP/assets.lock}
 OVERRIDES=$CACHE/lock-overrides
 
+# override_of KEY: what lock-overrides records for the pin KEY (its lock
+# fields), or nothing
+override_of() {
+    [ ! -e "$OVERRIDES" ] ||
+        awk -v k="$1 -> " 'index($0, k) == 1 { r = substr($0, length(k) + 1) } END { print r }' \
+            "$OVERRIDES"
+}
+
+# record_override KEY CHOICE: record in lock-overrides that CHOICE replaces
+# the pin KEY, which has left its suite
+record_override() {
+    { grep -vF "$1 -> " "$OVERRIDES" 2>/dev/null || true
+      echo "$1 -> $2"; } > "$OVERRIDES.tmp"
+    mv "$OVERRIDES.tmp" "$OVERRIDES"
+}
+
 log() { printf '[%s] %s\n' "$STEP" "$*" >&2; }
 die() { printf '[%s] error: %s\n' "$STEP" "$*" >&2; exit 1; }
 

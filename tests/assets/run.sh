@@ -14,6 +14,10 @@
 #   concurrent  two fetches of one package into an empty cache at once
 #             (make check runs suites in the background): both succeed
 #             with the same root, and one of them downloads
+#   uboot-src a lock whose U-Boot source version is not in its suite: the
+#             fetch warns once, takes the suite's newest source, verified
+#             against the signed index, and records it; with a wrong sum for
+#             the version the suite has, it stops with one line instead
 #   qemu-src  a lock whose QEMU source version is not in sid: no fallback,
 #             and the error points to QEMU_UPSTREAM_SRC
 #   no-kernel-version  no script, test or guest file names a pinned
@@ -60,6 +64,7 @@ scratch() {
 # the suites of the pins the cases change
 rv_suite=$(awk '$1 == "deb" && $2 == "busybox-static" && $3 == "riscv64" { print $5; exit }' "$LOCK")
 src_suite=$(awk '$1 == "src" && $2 == "qemu" { print $5; exit }' "$LOCK")
+uboot_suite=$(awk '$1 == "src" && $2 == "u-boot" { print $5; exit }' "$LOCK")
 
 # in_scratch CACHE LOCK CMD...: CMD with the scratch cache and lock
 in_scratch() {
@@ -181,6 +186,35 @@ roots=$(sort -u "$work"/concurrent[12].out | grep -c . || true)
 check concurrent/both "exit status$rcs, one root for both ($roots distinct), $downloads download(s), a stamped cache entry" \
     test "$rcs" = " 0 0" -a "$roots" = 1 -a "$downloads" = 1 \
     -a -e "$c/debs/busybox-static_riscv64.stamp" -a -x "$(head -1 "$work/concurrent1.out")/usr/bin/busybox"
+
+# ---- uboot-src: another source falls back, a wrong sum does not -------
+c=$(scratch uboot-src "$uboot_suite-src")
+lock=$c/assets.lock
+awk '$1 == "src" && $2 == "u-boot" { $4 = "2025.01-0+deb13u0" } { print }' "$LOCK" > "$lock"
+log "uboot-src: u-boot source 2025.01-0+deb13u0 in a scratch cache"
+rc=0
+got=$(in_scratch "$c" "$lock" "$TOP/scripts/fetch-source.sh" --print-version u-boot \
+      2>"$work/uboot-src.err") || rc=$?
+sed 's/^/     /' "$work/uboot-src.err"
+read -r now now_sums <<<"$(in_scratch "$c" "$lock" "$TOP/scripts/fetch-source.sh" --current u-boot 2>/dev/null)"
+rec=$(awk '$2 == "u-boot" && $4 == "2025.01-0+deb13u0" { print $8, $9 }' "$c/lock-overrides" 2>/dev/null)
+check uboot-src/resolved "the vanished pin resolved to '${got:-nothing}' (exit $rc), the suite's newest '$now', recorded as '${rec:-nothing}'" \
+    test "$rc" = 0 -a -n "$now" -a "$got" = "$now" -a "$rec" = "$now $now_sums" \
+    -a -e "$c/src/u-boot_$now.stamp"
+check uboot-src/one-warning "one warning line naming the old and the new version" \
+    test "$(grep -c 'warning:' "$work/uboot-src.err" || true)" = 1 \
+    -a "$(grep -c "warning: u-boot source 2025.01-0+deb13u0 is no longer in $uboot_suite; using $now instead" "$work/uboot-src.err" || true)" = 1
+c=$(scratch uboot-src-mismatch "$uboot_suite-src")
+lock=$c/assets.lock
+awk -v w="$wrong" '$1 == "src" && $2 == "u-boot" { sub(/:.*/, ":" w, $6) } { print }' "$LOCK" > "$lock"
+rc=0
+in_scratch "$c" "$lock" "$TOP/scripts/fetch-source.sh" u-boot >/dev/null 2>"$work/uboot-mismatch.err" || rc=$?
+sed 's/^/     /' "$work/uboot-mismatch.err"
+check uboot-src/mismatch-stops "a wrong sum for the pinned u-boot source stops (exit $rc) with one error line, no fallback, no stamp" \
+    test "$rc" != 0 -a "$(grep -c 'error:' "$work/uboot-mismatch.err" || true)" = 1 \
+    -a "$(grep -c "error: sha256 mismatch for u-boot_.*debian.*$wrong" "$work/uboot-mismatch.err" || true)" = 1 \
+    -a "$(grep -c 'warning:' "$work/uboot-mismatch.err" || true)" = 0 \
+    -a -z "$(ls "$c"/src/*.stamp 2>/dev/null)"
 
 # ---- qemu-src: the QEMU source never falls back ----------------------
 # (scripts/fetch-qemu-source.sh runs scripts/fetch-source.sh qemu)
