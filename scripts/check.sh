@@ -15,8 +15,9 @@
 #   passthrough-bar  a 4 GiB ivshmem BAR through VFIO, and scripts/vfio-check's
 #                predictions checked against what QEMU does in L1
 #   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
-#   assets       pins that left their suite fall back and boot; a wrong
-#                sum stops the fetch (tests/assets/run.sh)
+#   assets       pins that left their suite fall back and boot (the U-Boot
+#                source too); a wrong sum stops the fetch; two fetches of
+#                one package at once both succeed (tests/assets/run.sh)
 #   hole         a guest touching the hole between the RAM banks faults,
 #                and QEMU and both banks survive (tests/hole/run.sh)
 #   props        random virt-split configurations keep the layout's
