@@ -21,6 +21,7 @@
 #include "hw/riscv/virt-split.h"
 #include "hw/acpi/aml-build.h"
 #include "hw/firmware/smbios.h"
+#include "migration/vmstate.h"
 #include "system/system.h"
 #include "system/memory.h"
 
@@ -239,6 +240,57 @@ static void virt_split_map_ram(RISCVVirtSplitState *vss)
     }
 }
 
+static bool virt_split_pre_save(void *opaque, Error **errp)
+{
+    RISCVVirtSplitState *vss = opaque;
+
+    vss->mig_low_ram_size = vss->low_ram_size;
+    vss->mig_highmem_mmio_size = RISCV_VIRT_MACHINE(vss)->high_pcie_mmio.size;
+    return true;
+}
+
+static bool virt_split_post_load(void *opaque, int version_id, Error **errp)
+{
+    RISCVVirtSplitState *vss = opaque;
+    uint64_t window = RISCV_VIRT_MACHINE(vss)->high_pcie_mmio.size;
+
+    if (vss->mig_low_ram_size != vss->low_ram_size) {
+        error_setg(errp, "virt-split: the migration source has low-ram-size "
+                   "%" PRIu64 " MiB, this machine %" PRIu64 " MiB: start it "
+                   "with low-ram-size=%" PRIu64 "M",
+                   vss->mig_low_ram_size / MiB, vss->low_ram_size / MiB,
+                   vss->mig_low_ram_size / MiB);
+        return false;
+    }
+    if (vss->mig_highmem_mmio_size != window) {
+        error_setg(errp, "virt-split: the migration source has a %" PRIu64
+                   " GiB PCIe window, this machine %" PRIu64 " GiB: start it "
+                   "with highmem-mmio-size=%" PRIu64 "G",
+                   vss->mig_highmem_mmio_size / GiB, window / GiB,
+                   vss->mig_highmem_mmio_size / GiB);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * RAM migrates as one RAMBlock, which fits any low-ram-size, so the
+ * layout travels too: a destination with another one refuses the stream
+ * rather than run the guest with its RAM and BARs moved.
+ */
+static const VMStateDescription vmstate_virt_split = {
+    .name = "virt-split",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save_errp = virt_split_pre_save,
+    .post_load_errp = virt_split_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(mig_low_ram_size, RISCVVirtSplitState),
+        VMSTATE_UINT64(mig_highmem_mmio_size, RISCVVirtSplitState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /* Firmware, kernel, initrd and device tree all go into low RAM */
 static void virt_split_machine_done(Notifier *notifier, void *data)
 {
@@ -280,6 +332,7 @@ static void virt_split_machine_init(MachineState *ms)
     virt_split_place_high_pcie(vss);
     virt_split_map_ram(vss);
     virt_create_devices(s);
+    vmstate_register(NULL, 0, &vmstate_virt_split, vss);
 
     s->machine_done.notify = virt_split_machine_done;
     qemu_add_machine_init_done_notifier(&s->machine_done);

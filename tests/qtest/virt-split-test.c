@@ -386,6 +386,50 @@ static void wait_migration(QTestState *qts)
     }
 }
 
+/* Wait for an incoming migration to fail; returns its error-desc */
+static char *wait_migration_failure(QTestState *qts)
+{
+    for (;;) {
+        g_autofree char *status = migration_status(qts);
+        QDict *rsp, *ret;
+        char *desc;
+
+        g_assert_cmpstr(status, !=, "completed");
+        if (strcmp(status, "failed")) {
+            g_usleep(20 * 1000);
+            continue;
+        }
+        rsp = qtest_qmp(qts, "{ 'execute': 'query-migrate' }");
+        ret = qdict_get_qdict(rsp, "return");
+        desc = g_strdup(qdict_haskey(ret, "error-desc") ?
+                        qdict_get_str(ret, "error-desc") : "");
+        qobject_unref(rsp);
+        return desc;
+    }
+}
+
+/* A file for a migration stream; returns its name, sets *@uri */
+static char *migration_file(char **uri)
+{
+    g_autoptr(GError) err = NULL;
+    char *path = NULL;
+    int fd;
+
+    fd = g_file_open_tmp("virt-split-migrate-XXXXXX", &path, &err);
+    g_assert_no_error(err);
+    close(fd);
+    *uri = g_strdup_printf("file:%s", path);
+    return path;
+}
+
+static void migrate_stopped(QTestState *src, const char *uri)
+{
+    qtest_qmp_assert_success(src, "{ 'execute': 'stop' }");
+    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
+                             "  'arguments': { 'uri': %s } }", uri);
+    wait_migration(src);
+}
+
 /*
  * Write a distinct pattern at both ends of every RAM range, migrate the
  * stopped machine to a file and start a second QEMU from it: the
@@ -394,17 +438,12 @@ static void wait_migration(QTestState *qts)
 static void test_migrate(const void *data)
 {
     const char *args = data;
-    g_autofree char *path = NULL, *uri = NULL;
-    g_autoptr(GError) err = NULL;
+    g_autofree char *uri = NULL;
+    g_autofree char *path = migration_file(&uri);
     QTestState *src, *dst;
     uint64_t low_end;
     Layout l;
-    int fd, i;
-
-    fd = g_file_open_tmp("virt-split-migrate-XXXXXX", &path, &err);
-    g_assert_no_error(err);
-    close(fd);
-    uri = g_strdup_printf("file:%s", path);
+    int i;
 
     src = start_layout(&l, "%s", args);
     g_assert_cmpint(l.n, >=, 2);
@@ -413,10 +452,7 @@ static void test_migrate(const void *data)
     for (i = 0; i < l.n; i++) {
         assert_ram_range(src, l.node[i].base, l.node[i].size);
     }
-    qtest_qmp_assert_success(src, "{ 'execute': 'stop' }");
-    qtest_qmp_assert_success(src, "{ 'execute': 'migrate',"
-                             "  'arguments': { 'uri': %s } }", uri);
-    wait_migration(src);
+    migrate_stopped(src, uri);
     qtest_quit(src);
 
     dst = qtest_initf("-M virt-split -bios none %s -incoming %s", args, uri);
@@ -435,6 +471,49 @@ static void test_migrate(const void *data)
     qtest_quit(dst);
     unlink(path);
 }
+
+typedef struct MigrateMismatch {
+    const char *src;
+    const char *dst;
+    const char *hint;           /* what the destination's error must say */
+} MigrateMismatch;
+
+/*
+ * RAM migrates as one block of the same size whatever the layout, so a
+ * destination with another low-ram-size or PCIe window must refuse the
+ * stream, naming the option to fix.
+ */
+static void test_migrate_mismatch(const void *data)
+{
+    const MigrateMismatch *m = data;
+    g_autofree char *uri = NULL;
+    g_autofree char *path = migration_file(&uri);
+    g_autofree char *desc = NULL;
+    QTestState *src, *dst;
+
+    src = qtest_initf("-M virt-split -bios none -m 768M %s", m->src);
+    migrate_stopped(src, uri);
+    qtest_quit(src);
+
+    dst = qtest_initf("-M virt-split -bios none -m 768M %s -incoming defer",
+                      m->dst);
+    qtest_qmp_assert_success(dst, "{ 'execute': 'migrate-incoming',"
+                             "  'arguments': { 'uri': %s,"
+                             "                 'exit-on-error': false } }",
+                             uri);
+    desc = wait_migration_failure(dst);
+    g_assert_nonnull(strstr(desc, m->hint));
+    qtest_quit(dst);
+    unlink(path);
+}
+
+static const MigrateMismatch mismatch_low_ram = {
+    "-M low-ram-size=256M", "-M low-ram-size=512M", "low-ram-size=256M",
+};
+
+static const MigrateMismatch mismatch_window = {
+    "-M highmem-mmio-size=32G", "", "highmem-mmio-size=32G",
+};
 
 /* virt's own properties keep working on the subtype */
 static void test_virt_options(void)
@@ -638,6 +717,10 @@ int main(int argc, char **argv)
                         "-object memory-backend-ram,id=m1,size=512M "
                         "-numa node,cpus=0,memdev=m0 "
                         "-numa node,cpus=1,memdev=m1", test_migrate);
+    qtest_add_data_func("/virt-split/migrate/reject-low-ram-size",
+                        &mismatch_low_ram, test_migrate_mismatch);
+    qtest_add_data_func("/virt-split/migrate/reject-highmem-mmio-size",
+                        &mismatch_window, test_migrate_mismatch);
     qtest_add_func("/virt-split/virt-options", test_virt_options);
     qtest_add_func("/virt-split/rv32/layout", test_rv32);
     qtest_add_func("/virt-split/reject/low-ram-size",

@@ -53,6 +53,9 @@ struct RISCVVirtSplitState {
 
     uint64_t low_ram_size;
     uint64_t highmem_mmio_size;
+    /* The layout of the migration source, checked on the destination */
+    uint64_t mig_low_ram_size;
+    uint64_t mig_highmem_mmio_size;
 
     MemoryRegion ram[VIRT_SPLIT_RAM_REGIONS];
 };
