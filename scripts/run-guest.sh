@@ -73,14 +73,9 @@ trap 'rm -rf "$tmpdir"; [ -z "${tmplog:-}" ] || rm -f "$log"' EXIT
 # pinned PACKAGE VERSION: the unpacked root of a pinned package; an empty
 # VERSION means its first pin
 pinned_root() {
-    local spec=$1 dir=$CACHE/debs/$1_all
-    if [ -n "$2" ]; then
-        spec=$1=$2
-        [ "$2" = "$(awk -v p="$1" '$1 == "deb" && $2 == p { print $4; exit }' "$TOP/assets.lock")" ] ||
-            dir=$dir=$2
-    fi
-    "$TOP/scripts/fetch-deb.sh" "$spec"
-    echo "$dir/root"
+    local spec=$1
+    [ -z "$2" ] || spec=$1=$2
+    "$TOP/scripts/fetch-deb.sh" --root "$spec"
 }
 
 biosargs=()
