@@ -127,9 +127,20 @@ download() {
     echo "$deb"
 }
 
-# stamp_is FILE TEXT: FILE exists and holds TEXT
-stamp_is() {
-    [ -e "$1" ] && [ "$(cat "$1")" = "$2" ]
+# cached: whether $dir holds the pin of fetch_one's $key, or the
+# replacement recorded for it; sets ov, get_name, get_version, get_sum
+# and stamp (what $dir.stamp holds then)
+cached() {
+    # a replacement recorded by an earlier run, for exactly this pin
+    ov=$(override_of "$key")
+    if [ -n "$ov" ]; then
+        read -r get_name get_version get_sum <<<"$ov"
+        stamp="$get_name $get_version $get_sum"
+    else
+        get_name=$name get_version=$version get_sum=$sum
+        stamp="$version $sum"
+    fi
+    [ -e "$dir.stamp" ] && [ "$(cat "$dir.stamp")" = "$stamp" ]
 }
 
 fetch_one() {
@@ -140,21 +151,10 @@ fetch_one() {
     first=$(lock_lines deb | awk -v n="$name" -v a="$arch" '$2 == n && $3 == a { print $4; exit }')
     dir=$CACHE/debs/${name}_$arch
     [ "$version" = "$first" ] || dir=$dir=$version
-    # a replacement recorded by an earlier run, for exactly this pin
     key="deb $name $arch $version $suite $sum"
-    ov=$(override_of "$key")
-    if [ -n "$ov" ]; then
-        read -r get_name get_version get_sum <<<"$ov"
-        stamp="$get_name $get_version $get_sum"
-    else
-        get_name=$name get_version=$version get_sum=$sum
-        stamp="$version $sum"
-    fi
-    # a miss: wait for any other fetch, which may be making this entry
-    if [ -z "$FETCH_LOCKED" ] && ! stamp_is "$dir.stamp" "$stamp"; then
-        fetch_lock
-    fi
-    if stamp_is "$dir.stamp" "$stamp"; then
+    # on a miss, wait for any other fetch, which may be making this entry
+    # (and recording a replacement for it)
+    if cached || { fetch_lock && cached; }; then
         [ -z "$print_root" ] || echo "$dir/root"
         return 0
     fi
