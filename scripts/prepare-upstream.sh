@@ -36,7 +36,7 @@ upstream_source() {
 
 # pinned_sha256 FILE: the sha256 assets.lock gives for a tarball of that name
 pinned_sha256() {
-    awk -v f="$(basename "$1")" '$1 == "upstream" && $2 == f { print $6 }' "$TOP/assets.lock"
+    awk -v f="$(basename "$1")" '$1 == "upstream" && $2 == f { print $6 }' "$LOCK"
 }
 
 # source_id SRC: what identifies the source (the tarball's sha256, or the

@@ -41,6 +41,7 @@ import debroot  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VIRT_SPLIT_BUILD", os.path.join(TOP, "build"))
+LOCK = os.environ.get("VIRT_SPLIT_LOCK") or os.path.join(TOP, "assets.lock")
 LOGS = os.path.join(BUILD, "boot-logs")
 
 MiB = 1 << 20
@@ -56,9 +57,10 @@ BAR_PATTERN = 0x5A5AA5A5
 
 
 def pins(package):
-    """Versions assets.lock pins for a Debian package, in file order."""
+    """Versions assets.lock (or VIRT_SPLIT_LOCK) pins for a Debian package,
+    in file order."""
     out = []
-    with open(os.path.join(TOP, "assets.lock")) as f:
+    with open(LOCK) as f:
         for line in f:
             w = line.split()
             if len(w) >= 4 and w[0] in ("deb", "src") and w[1] == package:
