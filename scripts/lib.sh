@@ -52,7 +52,7 @@ die() { printf '[%s] error: %s\n' "$STEP" "$*" >&2; exit 1; }
 lock_until_exit() {
     local fd
     mkdir -p "$(dirname "$1")"
-    exec {fd}>>"$1"
+    exec {fd}>>"$1" || die "cannot open the lock file $1"
     flock "$fd" || die "cannot lock $1"
 }
 
