@@ -39,26 +39,28 @@ in_use() {
     [ -z "$ov" ] || read -r version sums <<<"$ov"
 }
 
+# cached: in_use, and whether a verified download of it is here
+cached() {
+    in_use
+    [ -e "$(stamp "$version")" ]
+}
+
 done_with() {
     [ "$mode" != --print-version ] || echo "$version"
     exit 0
 }
 
-if [ "$mode" != --current ]; then
-    in_use
-    [ ! -e "$(stamp "$version")" ] || done_with
-fi
-# a miss: wait for any other fetch, which may be downloading this source
-fetch_lock
-if [ "$mode" != --current ]; then
-    in_use
-    [ ! -e "$(stamp "$version")" ] || done_with
+# on a miss, wait for any other fetch, which may be downloading this source
+if [ "$mode" = --current ]; then
+    fetch_lock
+elif cached || { fetch_lock && cached; }; then
+    done_with
 fi
 need_tool apt-get apt-cache sha256sum dpkg
 apt_private "$suite-src" "deb-src $(apt_mirror) $suite main"
 
 # records: "VERSION ORIG-SHA256:DEBIAN-SHA256" of each version of PACKAGE
-# the (signed) Sources index lists
+# the (signed) Sources index lists, newest first
 records() {
     { apt-cache "${APT_OPTS[@]}" showsrc "$pkg" 2>/dev/null || true; } |
         awk -v p="$pkg" '
@@ -70,24 +72,15 @@ records() {
             s && $3 ~ /\.orig\.tar\.[a-z0-9]+$/ { o = $1 }
             s && $3 ~ /\.debian\.tar\.[a-z0-9]+$/ { d = $1 }
             END { flush() }' |
-        sort -u
+        newest_first
 }
 listed() {
     records | awk -v v="$1" '$1 == v { found = 1 } END { exit !found }'
 }
-newest() {
-    local best='' v s
-    while read -r v s; do
-        if [ -z "$best" ] || dpkg --compare-versions "$v" gt "${best%% *}"; then
-            best="$v $s"
-        fi
-    done < <(records)
-    echo "$best"
-}
 
 if [ "$mode" = --current ]; then
     apt_refresh || true
-    new=$(newest)
+    new=$(records | sed -n 1p)
     [ -n "$new" ] || die "$suite has no $pkg source at any version"
     echo "$new"
     exit 0
@@ -101,7 +94,6 @@ fi
 if ! listed "$version" && [ "$version" != "$pin" ]; then
     # the recorded replacement has left the suite as well
     version=$pin sums=$pin_sums
-    listed "$version" || { apt_refresh || true; }
 fi
 if ! listed "$version"; then
     has=$(records | awk '{ print $1 }' | paste -sd ' ')
@@ -109,7 +101,7 @@ if ! listed "$version"; then
         full=${pin#*:}
         die "$pkg source $pin is no longer in $suite (it has: ${has:-none}); there is no fallback: the patch series is made for QEMU ${full%%[+-]*}: build upstream QEMU master with QEMU_UPSTREAM_SRC instead (see README.md)"
     fi
-    new=$(newest)
+    new=$(records | sed -n 1p)
     [ -n "$new" ] || die "$pkg source $pin is no longer in $suite, which has no $pkg source at any version"
     read -r version sums <<<"$new"
     replaced=1

@@ -158,27 +158,31 @@ apt_refresh() {
 # index_records NAME ARCH: "VERSION SHA256" of each version of NAME for
 # ARCH in the current apt_private's (signed) indexes, newest first.
 index_records() {
-    local spec=$1:$2 v s best
+    local spec=$1:$2
     [ "$2" != all ] || spec=$1
     { apt-cache "${APT_OPTS[@]}" show "$spec" 2>/dev/null || true; } |
         awk -v a="$2" '/^Version:/ { v = $2 } /^Architecture:/ { arch = $2 }
                        /^SHA256:/ { s = $2 }
                        /^$/ { if (v != "" && arch == a) print v, s; v = "" }
                        END { if (v != "" && arch == a) print v, s }' |
-        sort -u | {
-            local recs=()
-            while read -r v s; do recs+=("$v $s"); done
-            # selection sort by Debian version order, newest first
-            while [ "${#recs[@]}" -gt 0 ]; do
-                best=0
-                for i in "${!recs[@]}"; do
-                    dpkg --compare-versions "${recs[$i]%% *}" gt "${recs[$best]%% *}" && best=$i
-                done
-                echo "${recs[$best]}"
-                unset "recs[$best]"
-                recs=("${recs[@]}")
-            done
-        }
+        newest_first
+}
+
+# newest_first: the lines "VERSION REST" of stdin, without duplicates, in
+# Debian version order, newest first
+newest_first() {
+    local recs=() v s best i
+    while read -r v s; do recs+=("$v $s"); done < <(sort -u)
+    # selection sort: dpkg is the only judge of Debian version order
+    while [ "${#recs[@]}" -gt 0 ]; do
+        best=0
+        for i in "${!recs[@]}"; do
+            dpkg --compare-versions "${recs[$i]%% *}" gt "${recs[$best]%% *}" && best=$i
+        done
+        echo "${recs[$best]}"
+        unset "recs[$best]"
+        recs=("${recs[@]}")
+    done
 }
 
 # lock_lines KIND: the lines of that kind in the lock, comments dropped

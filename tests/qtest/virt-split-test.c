@@ -502,6 +502,7 @@ static void test_migrate_mismatch(const void *data)
                              "                 'exit-on-error': false } }",
                              uri);
     desc = wait_migration_failure(dst);
+    g_test_message("destination: %s", desc);
     g_assert_nonnull(strstr(desc, m->hint));
     qtest_quit(dst);
     unlink(path);
