@@ -16,7 +16,8 @@
 #   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
 #   assets       pins that left their suite fall back and boot (the U-Boot
 #                source too); a wrong sum stops the fetch; two fetches of
-#                one package at once both succeed (tests/assets/run.sh)
+#                one package at once both succeed; update-assets re-pins
+#                (tests/assets/run.sh)
 #   hole         a guest touching the hole between the RAM banks faults,
 #                and QEMU and both banks survive (tests/hole/run.sh)
 #   props        random virt-split configurations keep the layout's

@@ -2,8 +2,9 @@
 # update-assets.sh: re-pin assets.lock to what its suites have now, with
 # the sha256 sums of their signed indexes, and show the diff.  Kernel
 # packages move to the newest ABI their successor patterns match (binary
-# and modules together).  The QEMU source is not re-pinned: the patch
-# series is made for one QEMU version; a newer one is only reported.
+# and modules together), the U-Boot source to its suite's newest.  The
+# QEMU source is not re-pinned: the patch series is made for one QEMU
+# version; a newer one is only reported.
 STEP=update-assets
 . "$(dirname "$0")/lib.sh"
 
@@ -41,15 +42,16 @@ while IFS= read -r line; do
             changed=$((changed + 1))
         fi ;;
     src)
-        apt_private "$suite-src" "deb-src $(apt_mirror) $suite main"
-        apt_refresh || true
-        now=$({ apt-cache "${APT_OPTS[@]}" showsrc "$name" 2>/dev/null || true; } |
-              awk -v n="$name" '/^Package: / { p = $2 } /^Version: / && p == n { print $2 }' |
-              sort -u | paste -sd ' ')
-        case " $now " in
-        *" $version "*) log "$name source stays at $version (the patch series is made for it); $suite has: $now" ;;
-        *) log "warning: $name source $version is no longer in $suite (it has: ${now:-none}); it stays pinned, see QEMU_UPSTREAM_SRC in README.md" ;;
-        esac ;;
+        cur=$("$TOP/scripts/fetch-source.sh" --current "$name" </dev/null) ||
+            die "cannot resolve the $name source in $suite (see above)"
+        read -r nversion nsum <<<"$cur"
+        if [ "$name" = qemu ]; then
+            # the patch series is made for one QEMU version
+            log "$name source stays pinned at $version (the patch series is made for it); $suite's newest is $nversion (see QEMU_UPSTREAM_SRC in README.md)"
+        elif [ "$nversion $nsum" != "$version $sum" ]; then
+            line=$(pin_line src "$name" "$arch" "$nversion" "$suite" "$nsum")
+            changed=$((changed + 1))
+        fi ;;
     esac
     printf '%s\n' "$line"
 done < "$LOCK" > "$new"

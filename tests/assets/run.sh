@@ -18,6 +18,10 @@
 #             fetch warns once, takes the suite's newest source, verified
 #             against the signed index, and records it; with a wrong sum for
 #             the version the suite has, it stops with one line instead
+#   update    make update-assets on a scratch lock whose busybox and U-Boot
+#             source versions are gone: both are re-pinned to what their
+#             suites have, with the signed indexes' sums, the diff shows
+#             them, and the QEMU source stays pinned
 #   qemu-src  a lock whose QEMU source version is not in sid: no fallback,
 #             and the error points to QEMU_UPSTREAM_SRC
 #   no-kernel-version  no script, test or guest file names a pinned
@@ -215,6 +219,34 @@ check uboot-src/mismatch-stops "a wrong sum for the pinned u-boot source stops (
     -a "$(grep -c "error: sha256 mismatch for u-boot_.*debian.*$wrong" "$work/uboot-mismatch.err" || true)" = 1 \
     -a "$(grep -c 'warning:' "$work/uboot-mismatch.err" || true)" = 0 \
     -a -z "$(ls "$c"/src/*.stamp 2>/dev/null)"
+
+# ---- update: make update-assets re-pins what has left its suite -------
+c=$work/update
+mkdir -p "$c/apt"
+for d in "$CACHE"/apt/*; do
+    [ ! -e "$d/updated.stamp" ] || cp -a "$d" "$c/apt/"
+done
+rm -f "$c"/apt/*/lists/lock
+lock=$c/assets.lock
+awk '$1 == "deb" && $3 == "riscv64" && $2 == "busybox-static" { $4 = "1:0.0.1-1" }
+     $1 == "src" && $2 == "u-boot" { $4 = "2025.01-0+deb13u0" } { print }' "$LOCK" > "$lock"
+log "update: make update-assets on a scratch lock"
+rc=0
+in_scratch "$c" "$lock" "$TOP/scripts/update-assets.sh" >"$work/update.out" 2>&1 || rc=$?
+read -r bb_v bb_s < <(awk '$1 == "deb" && $2 == "busybox-static" && $3 == "riscv64" { print $4, $6 }' "$lock")
+read -r ub_v ub_s < <(awk '$1 == "src" && $2 == "u-boot" { print $4, $6 }' "$lock")
+read -r _ now_bb now_bb_s < <(in_scratch "$c" "$lock" "$FETCH" --current busybox-static:riscv64 2>/dev/null)
+read -r now_ub now_ub_s < <(in_scratch "$c" "$lock" "$TOP/scripts/fetch-source.sh" --current u-boot 2>/dev/null)
+qemu_pin=$(awk '$1 == "src" && $2 == "qemu" { print $4 }' "$LOCK")
+check update/re-pinned "exit $rc; busybox re-pinned to '$bb_v' (its suite has '$now_bb'), the U-Boot source to '$ub_v' (its suite has '$now_ub')" \
+    test "$rc" = 0 -a -n "$now_bb" -a "$bb_v $bb_s" = "$now_bb $now_bb_s" \
+    -a -n "$now_ub" -a "$ub_v $ub_s" = "$now_ub $now_ub_s"
+check update/diff "the diff names both new pins, and the QEMU source stays at $qemu_pin" \
+    test "$(awk -v v="$now_bb" '$1 == "+deb" && $2 == "busybox-static" && $3 == "riscv64" && $4 == v' "$work/update.out" | wc -l)" = 1 \
+    -a "$(awk -v v="$now_ub" '$1 == "+src" && $2 == "u-boot" && $4 == v' "$work/update.out" | wc -l)" = 1 \
+    -a "$(awk '$1 == "src" && $2 == "qemu" { print $4 }' "$lock")" = "$qemu_pin"
+check update/repo-untouched "the repository's assets.lock is not modified" \
+    git -C "$TOP" diff --quiet -- assets.lock
 
 # ---- qemu-src: the QEMU source never falls back ----------------------
 # (scripts/fetch-qemu-source.sh runs scripts/fetch-source.sh qemu)
