@@ -8,13 +8,17 @@ ARGS ?=
 
 SHELL := /bin/bash
 QEMU := build/qemu-system-riscv64
+# make install: under /opt/virt-split, where its qemu-system-riscv64 cannot
+# shadow the distribution's on PATH (docs/install.md)
+PREFIX ?= /opt/virt-split
+DESTDIR ?=
 
 .PHONY: all build prepare run check check-qtest check-virt-golden check-docs check-boot check-boot-full boot-report \
         check-passthrough passthrough-report check-assets check-hole update-assets \
         check-libvirt uboot \
         patches refresh-patches virt-golden clean distclean \
         upstream upstream-asan check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
-        check-props check-passthrough-bar check-vfio-check
+        check-props check-passthrough-bar check-vfio-check install uninstall check-install
 
 all: build
 
@@ -85,6 +89,19 @@ check-passthrough: build
 check-passthrough-bar: build
 	@scripts/deps.sh guest passthrough
 	@scripts/check.sh passthrough-bar
+
+# Install the binary, its firmware, vfio-check and the docs (scripts/install.sh)
+install: build
+	@scripts/install.sh install --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+# Remove exactly what install put there (its manifest)
+uninstall:
+	@scripts/install.sh uninstall --prefix "$(PREFIX)" --destdir "$(DESTDIR)"
+
+# install/uninstall in scratch DESTDIRs, used from outside the tree (tests/install)
+check-install: build
+	@scripts/deps.sh guest libvirt
+	@scripts/check.sh install
 
 # scripts/vfio-check against fake hosts and the built QEMU's layouts
 check-vfio-check: build

@@ -14,6 +14,9 @@
 #   passthrough-bar  a 4 GiB ivshmem BAR through VFIO, and scripts/vfio-check's
 #                predictions checked against what QEMU does in L1
 #   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
+#   install      make install and uninstall in scratch DESTDIRs: the installed
+#                binary boots from another directory, the libvirt example
+#                validates, nothing is left (tests/install/run.sh)
 #   assets       pins that left their suite fall back and boot (the U-Boot
 #                source too); a wrong sum stops the fetch; two fetches of
 #                one package at once both succeed; update-assets re-pins
@@ -314,6 +317,10 @@ suite_assets() {
     run_harness assets "$TOP/tests/assets/run.sh" "$RESULTS"
 }
 
+suite_install() {
+    run_harness install "$TOP/tests/install/run.sh" "$RESULTS"
+}
+
 suite_hole() {
     run_harness hole "$TOP/tests/hole/run.sh" "$RESULTS"
 }
@@ -345,7 +352,7 @@ for s in "$@"; do
     case $s in
     # passthrough-bar is left out: one L0 run of 13-18 minutes (make
     # check-passthrough-bar)
-    all) set -- passthrough qtest virt-golden props vfio-check docs boot libvirt hole \
+    all) set -- passthrough qtest virt-golden props vfio-check install docs boot libvirt hole \
         assets upstream
         CHECK_ALL=1
         break ;;
@@ -372,6 +379,7 @@ for s in "$@"; do
     props) suite_props ;;
     assets) suite_assets ;;
     hole) suite_hole ;;
+    install) suite_install ;;
     *) die "unknown suite '$s'" ;;
     esac
     log "suite $s took ${SECONDS}s"
