@@ -1,5 +1,5 @@
 #!/bin/bash
-# mk-bootdisk.sh booti|bootefi|grub OUT KERNEL INITRD CMDLINE: a raw disk
+# mk-bootdisk.sh booti|bootefi|grub OUT KERNEL INITRD CMDLINE [GRUB-IMAGE]: a raw disk
 # image with one FAT partition holding the kernel and the initrd, for
 # U-Boot's distro boot or, with grub, for any UEFI firmware:
 #   booti    extlinux/extlinux.conf; U-Boot boots the entry with booti
@@ -12,24 +12,29 @@
 #            (scripts/mk-grub-efi.sh), its run-time modules and a grub.cfg
 #            that loads linux and gzio and boots the kernel with the initrd.
 #            It echoes VS-GRUB markers so runners can tell which step failed.
+#            With GRUB-IMAGE (a monolithic image that has its modules built
+#            in, such as Debian's grubriscv64.efi) that image is
+#            BOOTRISCV64.EFI and no modules are copied; such images read
+#            the grub.cfg beside them ($cmdpath).
 # Built without loop devices or root: sfdisk, mkfs.vfat, mtools, mkimage.
 STEP=mk-bootdisk
 . "$(dirname "$0")/lib.sh"
 
-mode=$1 out=$2 kernel=$3 initrd=$4 cmdline=$5
+mode=$1 out=$2 kernel=$3 initrd=$4 cmdline=$5 image=${6:-}
 need_tool sfdisk mkfs.vfat mcopy mmd mkimage
 DISK_SIGNATURE=0x56535054
 PART_START=2048
 PART_SECTORS=196608
 stamp="$out.inputs"
 grubdir=$BUILD/guest/grub-efi
-if [ "$mode" = grub ]; then
+if [ "$mode" = grub ] && [ -z "$image" ]; then
     "$TOP/scripts/mk-grub-efi.sh" "$grubdir"
 fi
 lock_until_exit "$out.lock"
 want=$(printf '%s\n' "$mode" "$(stat -c '%s %Y' "$kernel" "$initrd")" "$cmdline" \
        "$(cat "$0" "$TOP/tests/boot/efi-boot-option.py" | sha256sum)" \
-       "$( [ "$mode" != grub ] || cat "$grubdir/inputs")")
+       "$( [ "$mode" != grub ] || [ -n "$image" ] || cat "$grubdir/inputs")" \
+       "$( [ -z "$image" ] || sha256sum < "$image")")
 if [ -e "$out" ] && [ -e "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
@@ -72,9 +77,15 @@ grub)
         'initrd /initrd.img' \
         'echo VS-GRUB-BOOT' \
         'boot' > "$work/grub.cfg"
-    mmd -i "$part" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/riscv64-efi
-    mcopy -i "$part" "$grubdir/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
-    mcopy -i "$part" "$grubdir"/riscv64-efi/*.mod ::/EFI/BOOT/riscv64-efi/
+    if [ -n "$image" ]; then
+        cp "$image" "$work/BOOTRISCV64.EFI"
+        mmd -i "$part" ::/EFI ::/EFI/BOOT
+        mcopy -i "$part" "$work/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
+    else
+        mmd -i "$part" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/riscv64-efi
+        mcopy -i "$part" "$grubdir/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
+        mcopy -i "$part" "$grubdir"/riscv64-efi/*.mod ::/EFI/BOOT/riscv64-efi/
+    fi
     ;;
 *) die "unknown mode '$mode' (booti, bootefi, grub)" ;;
 esac

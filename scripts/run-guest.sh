@@ -17,6 +17,9 @@
 #                    (default: the one installed next to the built QEMU)
 #   --edk2 VER       this pinned qemu-efi-riscv64 version (default: the
 #                    first pin in assets.lock)
+#   --grub-efi FILE  grub-*: this GRUB image (e.g. a distribution's
+#                    monolithic grubriscv64.efi) at EFI/BOOT/BOOTRISCV64.EFI
+#                    with grub.cfg beside it, instead of scripts/mk-grub-efi.sh's
 #   --uboot KIND     stock (Debian's u-boot-qemu, default) or banks4
 #                    (scripts/build-uboot.sh: CONFIG_NR_DRAM_BANKS=4)
 #   --append TEXT    extra kernel command line
@@ -32,7 +35,7 @@ STEP=run-guest
 . "$(dirname "$0")/lib.sh"
 
 machine=virt-split mem=4G smp=2 firmware=opensbi append="" log="" timeout=300 quiet=
-initrd='' opensbi='' edk2='' uboot=stock stderr=''
+initrd='' opensbi='' edk2='' uboot=stock stderr='' grub_efi=''
 while [ $# -gt 0 ]; do
     case $1 in
     --machine) machine=$2; shift 2 ;;
@@ -47,6 +50,7 @@ while [ $# -gt 0 ]; do
     --opensbi) opensbi=$2; shift 2 ;;
     --edk2) edk2=$2; shift 2 ;;
     --uboot) uboot=$2; shift 2 ;;
+    --grub-efi) grub_efi=$2; shift 2 ;;
     --stderr) stderr=$2; shift 2 ;;
     --) shift; break ;;
     *) die "unknown option '$1' (see the header of $0)" ;;
@@ -103,11 +107,13 @@ uboot_elf() {
     esac
 }
 
-# disk MODE: a copy of the boot disk of that mode (scripts/mk-bootdisk.sh)
+# disk MODE [GRUB-IMAGE]: a copy of the boot disk of that mode
+# (scripts/mk-bootdisk.sh), one per GRUB image
 disk() {
     local img=$BUILD/guest/$1.img
+    [ -z "${2:-}" ] || img=$BUILD/guest/$1-$(sha256sum < "$2" | cut -c1-12).img
     "$TOP/scripts/deps.sh" boot
-    "$TOP/scripts/mk-bootdisk.sh" "$1" "$img" "$kernel" "$initrd" "$cmdline"
+    "$TOP/scripts/mk-bootdisk.sh" "$1" "$img" "$kernel" "$initrd" "$cmdline" ${2:+"$2"}
     cp "$img" "$tmpdir/disk.img"
 }
 
@@ -129,7 +135,8 @@ uboot-booti|uboot-bootefi)
     ;;
 grub-edk2|grub-uboot)
     # GRUB from the removable-media path of an ESP on a virtio-blk-pci disk
-    disk grub
+    [ -z "$grub_efi" ] || [ -f "$grub_efi" ] || die "--grub-efi $grub_efi: no such file"
+    disk grub "$grub_efi"
     if [ "$firmware" = grub-edk2 ]; then
         edk2_args
     else
@@ -150,7 +157,10 @@ failed_step() {
     if grep -q '^VS-BEGIN' <<<"$con"; then
         echo "the initramfs started but did not finish"
     elif [ "${firmware#grub-}" != "$firmware" ]; then
-        if ! grep -q 'VS-GRUB-START' <<<"$con"; then
+        if ! grep -q 'VS-GRUB-START' <<<"$con" && grep -q 'relocation overflow' <<<"$con"; then
+            # GRUB started, and stopped relocating its own modules
+            echo "GRUB stopped before reading grub.cfg: relocation overflow"
+        elif ! grep -q 'VS-GRUB-START' <<<"$con"; then
             echo "firmware did not start GRUB${fault:+ ($fault)}"
         elif grep -q '^error: ' <<<"$con"; then
             echo "GRUB error: $(grep -m1 '^error: ' <<<"$con" | cut -c8-)"
