@@ -4,7 +4,8 @@
 #   qtest        QEMU's riscv64 qtests that cover machines, plus virt-split-test
 #   virt-golden  virt's device tree and memory map equal pristine 10.2.2's
 #   docs         docs/virt-split.rst builds in QEMU's Sphinx without warnings,
-#                and every make target the README lists has a recipe
+#                and every make target README.md and docs/*.md name has a
+#                recipe
 #   boot         Linux on virt and virt-split under OpenSBI, U-Boot and
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   libvirt      Debian's libvirt (a session daemon under a temporary
@@ -331,19 +332,26 @@ suite_docs() {
     readme_targets
 }
 
-# readme_targets: every target of the README's table of make targets has
-# a recipe in the Makefile (a .PHONY name alone does nothing, silently)
+# readme_targets: every make target that README.md or the documents under
+# docs/ name (a `make TARGET` in backquotes or a table, or an indented
+# command line starting with make TARGET) has a recipe in the Makefile (a
+# .PHONY name alone does nothing, silently)
 readme_targets() {
-    local t n=0 out missing=()
-    for t in $(grep -oE '^\| `make [a-z-]+`' "$TOP/README.md" | sed -E 's/.*make ([a-z-]+)`/\1/'); do
+    local t f n=0 out missing=() docs=("$TOP/README.md")
+    for f in "$TOP"/docs/*.md; do
+        [ ! -e "$f" ] || docs+=("$f")
+    done
+    for t in $( { grep -ohE '`make [a-z][a-z-]*' "${docs[@]}" | sed 's/^`make //'
+                  grep -ohE '^ +(\$ +)?make [a-z][a-z-]*' "${docs[@]}" | sed -E 's/.*make //'
+                } | sort -u); do
         n=$((n + 1))
         out=$(make -C "$TOP" -n -s "$t" 2>&1) && [ -n "$out" ] &&
             ! grep -qE 'Nothing to be done|No rule to make' <<<"$out" || missing+=("$t")
     done
     if [ "$n" -gt 0 ] && [ "${#missing[@]}" = 0 ]; then
-        record PASS "docs/make-targets: the Makefile has a rule for each of the README's $n make targets"
+        record PASS "docs/make-targets: the Makefile has a rule for each of the $n make targets that README.md and docs/*.md name"
     else
-        record FAIL "docs/make-targets: of the README's $n make targets, the Makefile has no rule for: ${missing[*]:-(no targets found)}"
+        record FAIL "docs/make-targets: of the $n make targets that README.md and docs/*.md name, the Makefile has no rule for: ${missing[*]:-(no targets found)}"
     fi
 }
 
