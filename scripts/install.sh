@@ -164,15 +164,18 @@ for entry in "${FILES[@]}"; do
     echo "f $prefix/$rel" >> "$list"
 done
 mkdirs "$(dirname "$manifest")"
-for d in "${MADE_DIRS[@]}"; do
-    # DESTDIR itself is not part of the install
-    [ -z "${d#"$destdir"}" ] || echo "d ${d#"$destdir"}"
-done >> "$list"
-for d in "${old_dirs[@]}"; do
-    echo "d $d"
-done >> "$list"
-echo "f $manifest_rel" >> "$list"
-err=$(install -m 644 "$list" "$manifest.virt-split-new" 2>&1) || fail "$manifest" "$err"
+{
+    for d in "${MADE_DIRS[@]}"; do
+        # DESTDIR itself is not part of the install
+        [ -z "${d#"$destdir"}" ] || echo "d ${d#"$destdir"}"
+    done
+    for d in "${old_dirs[@]}"; do
+        echo "d $d"
+    done
+    echo "f $manifest_rel"
+} >> "$list"
+awk '!seen[$0]++' "$list" > "$list.u"
+err=$(install -m 644 "$list.u" "$manifest.virt-split-new" 2>&1) || fail "$manifest" "$err"
 STAGED+=("$manifest.virt-split-new")
 
 # every copy is in place: rename them over the old files

@@ -269,6 +269,7 @@ def no_qemu(ck, tmp, intel):
         g.write(f.read())
     os.chmod(copy, 0o755)
     env = dict(os.environ, PATH=alone + ":/usr/sbin:/usr/bin:/sbin:/bin")
+    env.pop("VIRT_SPLIT_QEMU", None)
     if shutil.which("qemu-system-riscv64", path=env["PATH"]):
         env["PATH"] = alone
         pre = ["/usr/bin/python3"]
