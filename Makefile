@@ -18,6 +18,7 @@ DESTDIR ?=
         check-libvirt uboot \
         patches refresh-patches virt-golden clean distclean \
         upstream upstream-asan check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
+        check-series check-sanitizers \
         check-props check-passthrough-bar check-vfio-check install uninstall check-install
 
 all: build
@@ -121,32 +122,44 @@ boot-report: build
 patches: build
 	@scripts/make-patches.sh
 
-# Upstream master with patches/upstream/ (QEMU_UPSTREAM_SRC, default the
-# snapshot in ../shared/qemu-upstream): build/upstream/qemu-system-riscv64
+# Upstream master (QEMU_UPSTREAM_SRC: a tarball, a git checkout, a bare git
+# repository or PATH@REV; docs/upstream.md).  Without a source each of
+# these targets says so in one line and does nothing.
+UPSTREAM := scripts/prepare-upstream.sh --run
+
+# master with patches/upstream/: build/upstream/qemu-system-riscv64
 upstream:
-	@if msg=$$(scripts/prepare-upstream.sh --check-source); then \
-	    scripts/build-qemu.sh --upstream; else echo "$$msg"; fi
+	@$(UPSTREAM) scripts/build-qemu.sh --upstream
 
 # The same with AddressSanitizer and UBSan: build/upstream/asan-obj/
 upstream-asan:
-	@if msg=$$(scripts/prepare-upstream.sh --check-source); then \
-	    scripts/build-qemu.sh --upstream-asan; else echo "$$msg"; fi
+	@$(UPSTREAM) scripts/build-qemu.sh --upstream-asan
 
 check-upstream:
-	@scripts/deps.sh guest boot passthrough
-	@scripts/check.sh upstream
+	@$(UPSTREAM) bash -c 'scripts/deps.sh guest boot passthrough && scripts/check.sh upstream'
 
-# The series for master as it would be mailed: out/patches-upstream/
+# The series for master as it would be mailed, with the runner's git
+# identity: out/patches-upstream/
 patches-upstream:
 	@scripts/make-patches-upstream.sh
 
 refresh-patches-upstream:
-	@SERIES_DIR=$(CURDIR)/patches/upstream scripts/refresh-patches.sh build/upstream/src pristine
+	@$(UPSTREAM) env SERIES_DIR=$(CURDIR)/patches/upstream scripts/refresh-patches.sh build/upstream/src pristine
 
 # Re-record tests/virt-golden/golden-master from pristine upstream master.
 virt-golden-upstream:
-	@scripts/build-qemu.sh --upstream-pristine
-	@VIRT_GOLDEN=master tests/virt-golden/run.sh generate build/upstream/pristine/obj/qemu-system-riscv64
+	@$(UPSTREAM) bash -c 'scripts/build-qemu.sh --upstream-pristine && VIRT_GOLDEN=master tests/virt-golden/run.sh generate build/upstream/pristine/obj/qemu-system-riscv64'
+
+# The two series carry the same changes; identity rewriting, master
+# sources and subprojects (no master needed): tests/series
+check-series: build
+	@scripts/check.sh series
+
+# make check's sanitizer run: master's if QEMU_UPSTREAM_SRC is set,
+# otherwise 10.2.2's (build/asan-obj)
+check-sanitizers: build
+	@scripts/deps.sh guest boot
+	@scripts/check.sh sanitizers
 
 refresh-patches:
 	@scripts/refresh-patches.sh
@@ -157,7 +170,7 @@ virt-golden:
 	@tests/virt-golden/run.sh generate build/pristine-obj/qemu-system-riscv64
 
 clean:
-	rm -rf build/obj build/pristine-obj build/docs-obj build/guest build/boot-logs build/upstream \
+	rm -rf build/obj build/pristine-obj build/asan-obj build/docs-obj build/guest build/boot-logs build/upstream \
 	    build/*.log build/check-results out
 
 distclean:

@@ -4,6 +4,10 @@
 #   (no option)          QEMU 10.2.2 with patches/ in build/obj
 #   --pristine           QEMU 10.2.2 with only Debian's build patches, in
 #                        build/pristine-obj, for the virt golden files
+#   --asan               QEMU 10.2.2 with patches/, as `make build` prepared
+#                        build/qemu (it is never re-prepared here), with
+#                        AddressSanitizer and UBSan, in build/asan-obj: make
+#                        check's sanitizer run when there is no master source
 #   --upstream           upstream master with patches/upstream/ in
 #                        build/upstream/obj (see prepare-upstream.sh)
 #   --upstream-asan      the same with AddressSanitizer and UBSan, in
@@ -19,6 +23,7 @@ MODE=${1:-}
 case $MODE in
 '') SRC=$BUILD/qemu OBJ=$BUILD/obj ;;
 --pristine) SRC=$BUILD/pristine-src OBJ=$BUILD/pristine-obj ;;
+--asan) SRC=$BUILD/qemu OBJ=$BUILD/asan-obj ;;
 --upstream) SRC=$BUILD/upstream/src OBJ=$BUILD/upstream/obj ;;
 --upstream-asan) SRC=$BUILD/upstream/src OBJ=$BUILD/upstream/asan-obj ;;
 --upstream-pristine)
@@ -30,8 +35,10 @@ CONFIGURE_ARGS=(--target-list=riscv64-softmmu --disable-download
                 --python=/usr/bin/python3)
 # -O1 -g1 builds the sanitized binary in three quarters of the time of
 # -O2 -g and keeps file and line in the reports
-[ "$MODE" != --upstream-asan ] ||
-    CONFIGURE_ARGS+=(--enable-asan --enable-ubsan "--extra-cflags=-O1 -g1")
+case $MODE in
+--asan|--upstream-asan)
+    CONFIGURE_ARGS+=(--enable-asan --enable-ubsan "--extra-cflags=-O1 -g1") ;;
+esac
 
 configure() {
     local want
@@ -70,6 +77,9 @@ install_firmware() {
 "$TOP/scripts/deps.sh" build
 case $MODE in
 ''|--pristine) "$TOP/scripts/prepare-tree.sh" ;;
+# The sanitized build compiles the tree the plain build was made from
+--asan) [ -e "$BUILD/qemu.stamp" ] && [ -d "$SRC/.git" ] ||
+            die "build/qemu is not prepared; run 'make build' first" ;;
 *) "$TOP/scripts/prepare-upstream.sh" ;;
 esac
 # The pristine trees are worktrees of the prepared ones at their base tag

@@ -26,12 +26,18 @@
 #                and QEMU and both banks survive (tests/hole/run.sh)
 #   props        random virt-split configurations keep the layout's
 #                invariants or are refused with one line (tests/props)
-#   upstream     upstream master with patches/upstream, under ASan, LSan
-#                and UBSan: virt equal to pristine master, its qtests and
-#                boot smoke, with no sanitizer report; alone (not in all)
-#                also a pass-through case on a plain build of master (says
-#                so in one line and counts nothing without a source)
-#   all          all of the above
+#   series       patches/upstream and the 10.2.2 series carry the same
+#                changes; the mailed identity, master sources and their
+#                subprojects (tests/series; no master needed)
+#   sanitizers   under ASan, LSan and UBSan: virt equal to its pristine
+#                goldens, the qtests and boot smoke under OpenSBI and EDK2,
+#                with no sanitizer report; on master with patches/upstream
+#                when QEMU_UPSTREAM_SRC names a source, otherwise on 10.2.2
+#                (build-qemu.sh --asan, build/asan-obj)
+#   upstream     master's sanitizer run and a pass-through case on a plain
+#                build of master (not in all; says so in one line and counts
+#                nothing without a source)
+#   all          all of the above but upstream and passthrough-bar
 # VIRT_SPLIT_QEMU: test this qemu-system-riscv64 instead of build/'s
 STEP=check
 . "$(dirname "$0")/lib.sh"
@@ -220,10 +226,10 @@ suite_vfio_check() {
 # stderr, so sanitizer_reports also reads the logs that keep the stderr of
 # the qtests and boots; halt_on_error makes a report stop QEMU, which
 # fails the test that ran it too.
-SAN_DIR=$BUILD/upstream/sanitizer-reports
+# SAN_DIR and SAN_PREFIX (the results' prefix) are set by sanitizer_run.
 SAN_PATTERN='ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: [A-Za-z]+Sanitizer'
 sanitizer_env() {
-    rm -rf "$SAN_DIR" "$BUILD"/upstream-boot-*.qemu.log
+    rm -rf "$SAN_DIR" "$BUILD/$SAN_PREFIX"-boot-*.qemu.log
     mkdir -p "$SAN_DIR"
     # glib has no frame pointers: LSan needs the slow unwinder to see
     # past g_malloc() to QEMU's frames that its suppressions name
@@ -238,7 +244,7 @@ sanitizer_canary() {
     local exe=$SAN_DIR.canary asan ubsan rc=0
     if ! gcc -g -fsanitize=address,undefined -o "$exe" "$TOP/tests/sanitizers/canary.c" \
         2>"$exe.log"; then
-        record FAIL "upstream/sanitizers/canary: gcc cannot build with -fsanitize=address,undefined: $(head -1 "$exe.log")"
+        record FAIL "$SAN_PREFIX/sanitizers/canary: gcc cannot build with -fsanitize=address,undefined: $(head -1 "$exe.log")"
         return
     fi
     "$exe" asan >/dev/null 2>&1 || true
@@ -246,9 +252,9 @@ sanitizer_canary() {
     "$exe" ubsan >/dev/null 2>"$exe.log" || rc=$?
     ubsan=$(grep -cE "$SAN_PATTERN" "$exe.log" || true)
     if [ "$asan" = 1 ] && [ "$ubsan" -gt 0 ] && [ "$rc" = 1 ]; then
-        record PASS "upstream/sanitizers/canary: a deliberate heap overflow was reported in $SAN_DIR, a signed overflow on stderr (exit 1)"
+        record PASS "$SAN_PREFIX/sanitizers/canary: a deliberate heap overflow was reported in $SAN_DIR, a signed overflow on stderr (exit 1)"
     else
-        record FAIL "upstream/sanitizers/canary: heap overflow reports in $SAN_DIR: $asan (want 1); signed overflow report lines on stderr: $ubsan, exit $rc (want 1)"
+        record FAIL "$SAN_PREFIX/sanitizers/canary: heap overflow reports in $SAN_DIR: $asan (want 1); signed overflow report lines on stderr: $ubsan, exit $rc (want 1)"
     fi
     rm -f "$SAN_DIR"/*
 }
@@ -260,31 +266,81 @@ sanitizer_reports() {
     shift
     libs=$(ldd "$qemu" | grep -oE 'lib(asan|ubsan)\.so[.0-9]*' | sort -u | tr '\n' ' ' || true)
     case $libs in
-    *asan*ubsan*) record PASS "upstream/sanitizers/instrumented: qemu-system-riscv64 links $libs" ;;
-    *) record FAIL "upstream/sanitizers/instrumented: qemu-system-riscv64 links '$libs', want libasan and libubsan" ;;
+    *asan*ubsan*) record PASS "$SAN_PREFIX/sanitizers/instrumented: qemu-system-riscv64 links $libs" ;;
+    *) record FAIL "$SAN_PREFIX/sanitizers/instrumented: qemu-system-riscv64 links '$libs', want libasan and libubsan" ;;
     esac
     for f in "$SAN_DIR"/* "$@"; do
         [ -e "$f" ] && grep -qE "$SAN_PATTERN" "$f" || continue
         found=$((found + 1))
-        record FAIL "upstream/sanitizers/${f##*/}: $(grep -m1 -E "$SAN_PATTERN" "$f" | cut -c1-300) (see $f)"
+        record FAIL "$SAN_PREFIX/sanitizers/${f##*/}: $(grep -m1 -E "$SAN_PATTERN" "$f" | cut -c1-300) (see $f)"
     done
     [ "$found" != 0 ] ||
-        record PASS "upstream/sanitizers/reports: no ASan, LSan or UBSan report from the virt outputs, qtests and boots ($# logs read)"
+        record PASS "$SAN_PREFIX/sanitizers/reports: no ASan, LSan or UBSan report from the virt outputs, qtests and boots ($# logs read)"
+}
+
+# sanitizer_run OBJ PREFIX GOLDEN REPORTS: the sanitized build in OBJ:
+# the canary, virt's outputs against the goldens of pristine GOLDEN, the
+# qtests, the OpenSBI and EDK2 boots, then no report in the directory
+# REPORTS or the logs; results as PREFIX/...
+sanitizer_run() {
+    local obj=$1
+    (
+        SAN_PREFIX=$2
+        SAN_DIR=$4
+        sanitizer_env
+        sanitizer_canary
+        compare_virt_golden "$3" "$obj/qemu-system-riscv64" "$SAN_PREFIX/virt-golden"
+        run_qtests "$obj" "$SAN_PREFIX/qtest"
+        boot_smoke "$obj/qemu-system-riscv64" "$SAN_PREFIX" opensbi
+        boot_smoke "$obj/qemu-system-riscv64" "$SAN_PREFIX" edk2
+        sanitizer_reports "$obj/qemu-system-riscv64" "$obj"/qtest-*.log \
+            "$BUILD/$SAN_PREFIX"-boot-*.qemu.log "$BUILD/$SAN_PREFIX-virt-golden.log"
+    )
+}
+
+# upstream_source: 0 and the source in UPSTREAM_MSG, 3 without a source,
+# 1 for a bad one (the error line in UPSTREAM_MSG)
+upstream_source() {
+    local rc=0
+    UPSTREAM_MSG=$("$TOP/scripts/prepare-upstream.sh" --check-source 2>&1) || rc=$?
+    UPSTREAM_MSG=${UPSTREAM_MSG#\[prepare-upstream\] error: }
+    return $rc
+}
+
+# make check's sanitizer run.  With a master source it is master's
+# (suite_upstream); without one it builds QEMU 10.2.2 with the sanitizers
+# (build/asan-obj, from the tree of build/obj) and runs the same steps
+# against the 10.2.2 goldens, so the coverage does not depend on master.
+suite_sanitizers() {
+    local rc=0
+    upstream_source || rc=$?
+    case $rc in
+    0) suite_upstream --asan-only; return ;;
+    3) echo "     sanitizers: $UPSTREAM_MSG; the sanitizer run builds QEMU 10.2.2 instead" ;;
+    *) record FAIL "upstream/source: $UPSTREAM_MSG"; return ;;
+    esac
+    if ! "$TOP/scripts/build-qemu.sh" --asan; then
+        record FAIL "asan/build: QEMU 10.2.2 with the sanitizers did not build (see the error above)"
+        return
+    fi
+    sanitizer_run "$BUILD/asan-obj" asan 10.2.2 "$BUILD/sanitizer-reports"
 }
 
 # Master is built once for make check, with the sanitizers: virt's
 # outputs, the qtests and the boots run on that build.  ASan makes L2 boot
 # four times slower under nested TCG, so the pass-through case of master
 # needs a plain build of its own; make check leaves it to make
-# check-upstream and runs all its cases on 10.2.2.
+# check-upstream (suite_upstream without --asan-only) and runs all its
+# cases on 10.2.2.
 suite_upstream() {
-    local msg up=$BUILD/upstream/qemu-system-riscv64 asan=$BUILD/upstream/asan-obj
-    if ! msg=$("$TOP/scripts/prepare-upstream.sh" --check-source); then
-        echo "     upstream: $msg; nothing counted"
-        return
-    fi
-    log "$msg"
-    if [ -z "${CHECK_ALL:-}" ]; then
+    local rc=0 up=$BUILD/upstream/qemu-system-riscv64 asan=$BUILD/upstream/asan-obj
+    upstream_source || rc=$?
+    case $rc in
+    0) log "$UPSTREAM_MSG" ;;
+    3) echo "     upstream: $UPSTREAM_MSG; nothing counted"; return ;;
+    *) record FAIL "upstream/source: $UPSTREAM_MSG"; return ;;
+    esac
+    if [ "${1:-}" != --asan-only ]; then
         if ! "$TOP/scripts/build-qemu.sh" --upstream; then
             record FAIL "upstream/build: master with patches/upstream did not build (see the error above)"
             return
@@ -296,18 +352,13 @@ suite_upstream() {
     if ! "$TOP/scripts/build-qemu.sh" --upstream-asan; then
         record FAIL "upstream/build-asan: master with patches/upstream and the sanitizers did not build (see the error above)"
     else
-        (
-            sanitizer_env
-            sanitizer_canary
-            compare_virt_golden master "$asan/qemu-system-riscv64" upstream/virt-golden
-            run_qtests "$asan" upstream/qtest
-            boot_smoke "$asan/qemu-system-riscv64" upstream opensbi
-            boot_smoke "$asan/qemu-system-riscv64" upstream edk2
-            sanitizer_reports "$asan/qemu-system-riscv64" "$asan"/qtest-*.log \
-                "$BUILD"/upstream-boot-*.qemu.log "$BUILD"/upstream-virt-golden.log
-        )
+        sanitizer_run "$asan" upstream master "$BUILD/upstream/sanitizer-reports"
     fi
     wait_background
+}
+
+suite_series() {
+    run_harness series /usr/bin/python3 "$TOP/tests/series/run.py" --results "$RESULTS"
 }
 
 suite_props() {
@@ -360,8 +411,8 @@ for s in "$@"; do
     case $s in
     # passthrough-bar is left out: one L0 run of 13-18 minutes (make
     # check-passthrough-bar)
-    all) set -- passthrough qtest virt-golden props vfio-check install docs boot libvirt hole \
-        assets upstream
+    all) set -- passthrough qtest virt-golden props vfio-check install series docs boot libvirt \
+        hole assets sanitizers
         CHECK_ALL=1
         break ;;
     esac
@@ -384,6 +435,8 @@ for s in "$@"; do
     passthrough-bar) suite_passthrough_bar ;;
     vfio-check) suite_vfio_check ;;
     upstream) suite_upstream ;;
+    sanitizers) suite_sanitizers ;;
+    series) suite_series ;;
     props) suite_props ;;
     assets) suite_assets ;;
     hole) suite_hole ;;

@@ -1,7 +1,13 @@
 #!/bin/bash
 # Write the series for upstream QEMU master as git format-patch output with
 # the cover letter of patches/upstream/cover-letter into
-# out/patches-upstream/, then check it the way a maintainer would:
+# out/patches-upstream/, in the name of whoever runs it: the git identity
+# (git config user.name and user.email) becomes the From: of every patch
+# and of the cover letter, its Signed-off-by, and the M: line of the
+# MAINTAINERS entry (scripts/series-identity.py; the stored series carries
+# no real identity, see docs/upstream.md).  With no identity it stops with
+# one line; no placeholder identity ever reaches out/patches-upstream/.
+# Then it checks the series the way a maintainer would:
 #   - it applies with git am to the pristine master source;
 #   - every patch has a Signed-off-by and a message that explains it;
 #   - master's checkpatch.pl reports no error and no warning;
@@ -19,10 +25,28 @@ OUT=$TOP/out/patches-upstream
 WT=$UP/patches-wt
 OBJ=$UP/obj
 QTESTS=(qom-test test-hmp device-introspect-test riscv-csr-test virt-split-test)
-GIT=(git -C "$WT" -c "user.name=virt-split developers" -c user.email=virt-split@localhost
-     -c commit.gpgsign=false)
+MAIL_SERIES=$UP/mail-series
 
-msg=$("$TOP/scripts/prepare-upstream.sh" --check-source) || die "$msg"
+# The identity of the person who mails the series, first: it is needed
+# whatever else is there
+NAME=$(git -C "$TOP" config user.name || true)
+EMAIL=$(git -C "$TOP" config user.email || true)
+[ -n "$NAME" ] && [ -n "$EMAIL" ] ||
+    die "no git identity: set git config user.name and user.email (they author and sign off the mailed series)"
+/usr/bin/python3 "$TOP/scripts/series-identity.py" --name "$NAME" --email "$EMAIL" || exit 1
+GIT=(git -C "$WT" -c "user.name=$NAME" -c "user.email=$EMAIL" -c commit.gpgsign=false)
+
+rc=0
+msg=$("$TOP/scripts/prepare-upstream.sh" --check-source) || rc=$?
+case $rc in
+0) ;;
+3) echo "$msg"; exit 0 ;;
+*) exit 1 ;;
+esac
+# The stored series with that identity
+rm -rf "$MAIL_SERIES"
+/usr/bin/python3 "$TOP/scripts/series-identity.py" "$SERIES_DIR" "$MAIL_SERIES" \
+    --name "$NAME" --email "$EMAIL" || exit 1
 # A fresh series in build/upstream/src (project files committed, nothing
 # left uncommitted), built as `make upstream` builds it
 rm -f "$UP/src.stamp"
@@ -35,9 +59,10 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 
-# The series from patches/upstream and the project files as they are now
+# The series from patches/upstream, with the identity, and the project
+# files as they are now
 git -C "$SRC" worktree add -q --detach "$WT" pristine || die "cannot create a worktree"
-apply_series_in "$WT"
+SERIES_DIR=$MAIL_SERIES apply_series_in "$WT"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 "${GIT[@]}" format-patch -q --zero-commit --cover-letter -o "$OUT" pristine..HEAD ||
@@ -71,6 +96,23 @@ for p in "$OUT"/[0-9]*.patch; do
 done
 log "every patch has a Signed-off-by and a message that explains it"
 
+# The identity: the runner's in every From: and as the last sign-off, an
+# M: line in the MAINTAINERS entry, and no placeholder anywhere
+PLACEHOLDER='@(localhost|[^> ]*\.(localdomain|local|invalid))>'
+for p in "$OUT"/*.patch; do
+    b=$(basename "$p")
+    ! grep -qiE "$PLACEHOLDER" "$p" ||
+        die "$b holds a placeholder identity: $(grep -m1 -iE "$PLACEHOLDER" "$p")"
+    grep -qF "<$EMAIL>" <(sed -n '/^From:/,/^[^ ]/p' "$p" | head -3) ||
+        die "$b is not from $EMAIL"
+    [ "$b" = 0000-cover-letter.patch ] && continue
+    [ "$(awk '/^---$/ { exit } /^Signed-off-by:/ { s = $0 } END { print s }' "$p")" = \
+      "Signed-off-by: $NAME <$EMAIL>" ] || die "$b does not end its sign-offs with $NAME <$EMAIL>"
+done
+grep -qxF "+M: $NAME <$EMAIL>" "$OUT"/*.patch ||
+    die "no patch gives the MAINTAINERS entry the line M: $NAME <$EMAIL>"
+log "every patch is from $NAME <$EMAIL> and signed off by them; MAINTAINERS names them"
+
 # It applies to pristine master as mailed
 "${GIT[@]}" checkout -q --detach pristine
 for p in "$OUT"/[0-9]*.patch; do
@@ -99,7 +141,8 @@ log "checkpatch.pl: 0 errors, 0 warnings in every patch"
 # Every commit builds; the qtests pass on the last one.  The commits of
 # build/upstream/src are the mailed series (checked below).
 SGIT=(git -C "$SRC")
-[ -z "$("${SGIT[@]}" diff series "$series_head")" ] ||
+# (MAINTAINERS has the M: line only in the mailed series)
+[ -z "$("${SGIT[@]}" diff series "$series_head" -- . ':(exclude)MAINTAINERS')" ] ||
     die "build/upstream/src does not hold the mailed series; run 'make upstream'"
 [ -z "$("${SGIT[@]}" status --porcelain --untracked-files=no)" ] ||
     die "build/upstream/src has uncommitted changes; commit them or run 'make refresh-patches-upstream'"
