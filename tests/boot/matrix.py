@@ -35,6 +35,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -410,7 +411,8 @@ def run_stopping(cmd, log, stop):
 def console_tail(log, n=3):
     try:
         with open(log, errors="replace") as f:
-            lines = [l.strip() for l in f.read().replace("\r", "\n").splitlines() if l.strip()]
+            text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", f.read())     # EDK2's screen control
+            lines = [l.strip() for l in text.replace("\r", "\n").splitlines() if l.strip()]
     except OSError:
         return ""
     return " | ".join(lines[-n:])
