@@ -15,7 +15,9 @@
 #            With GRUB-IMAGE (a monolithic image that has its modules built
 #            in, such as Debian's grubriscv64.efi) that image is
 #            BOOTRISCV64.EFI and no modules are copied; such images read
-#            the grub.cfg beside them ($cmdpath).
+#            the grub.cfg beside them ($cmdpath), and copies of it sit in
+#            /boot/grub and /EFI/{debian,ubuntu,fedora} for images whose
+#            built-in prefix points there.
 # Built without loop devices or root: sfdisk, mkfs.vfat, mtools, mkimage.
 STEP=mk-bootdisk
 . "$(dirname "$0")/lib.sh"
@@ -81,6 +83,11 @@ grub)
         cp "$image" "$work/BOOTRISCV64.EFI"
         mmd -i "$part" ::/EFI ::/EFI/BOOT
         mcopy -i "$part" "$work/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
+        # where other distributions' images look for it ($prefix)
+        mmd -i "$part" ::/boot ::/boot/grub ::/EFI/debian ::/EFI/ubuntu ::/EFI/fedora
+        for d in boot/grub EFI/debian EFI/ubuntu EFI/fedora; do
+            mcopy -i "$part" "$work/grub.cfg" "::/$d/"
+        done
     else
         mmd -i "$part" ::/EFI ::/EFI/BOOT ::/EFI/BOOT/riscv64-efi
         mcopy -i "$part" "$grubdir/BOOTRISCV64.EFI" "$work/grub.cfg" ::/EFI/BOOT/
