@@ -98,19 +98,8 @@ log "every patch has a Signed-off-by and a message that explains it"
 
 # The identity: the runner's in every From: and as the last sign-off, an
 # M: line in the MAINTAINERS entry, and no placeholder anywhere
-PLACEHOLDER='@(localhost|[^> ]*\.(localdomain|local|invalid))>'
-for p in "$OUT"/*.patch; do
-    b=$(basename "$p")
-    ! grep -qiE "$PLACEHOLDER" "$p" ||
-        die "$b holds a placeholder identity: $(grep -m1 -iE "$PLACEHOLDER" "$p")"
-    grep -qF "<$EMAIL>" <(sed -n '/^From:/,/^[^ ]/p' "$p" | head -3) ||
-        die "$b is not from $EMAIL"
-    [ "$b" = 0000-cover-letter.patch ] && continue
-    [ "$(awk '/^---$/ { exit } /^Signed-off-by:/ { s = $0 } END { print s }' "$p")" = \
-      "Signed-off-by: $NAME <$EMAIL>" ] || die "$b does not end its sign-offs with $NAME <$EMAIL>"
-done
-grep -qxF "+M: $NAME <$EMAIL>" "$OUT"/*.patch ||
-    die "no patch gives the MAINTAINERS entry the line M: $NAME <$EMAIL>"
+/usr/bin/python3 "$TOP/scripts/series-identity.py" --verify "$OUT" \
+    --name "$NAME" --email "$EMAIL" >/dev/null || exit 1
 log "every patch is from $NAME <$EMAIL> and signed off by them; MAINTAINERS names them"
 
 # It applies to pristine master as mailed

@@ -12,6 +12,7 @@
 STEP=refresh-patches
 . "$(dirname "$0")/lib.sh"
 
+STORED_AUTHOR="virt-split developers <virt-split@localhost>"
 TREE=${1:-$BUILD/qemu}
 BASE=${2:-debian-build}
 GIT=(git -C "$TREE")
@@ -62,8 +63,14 @@ for c in $("${GIT[@]}" rev-list --reverse "$BASE"..HEAD); do
     name=$(printf '%04d-%s.patch' "$n" \
            "$(echo "$subject" | tr -c 'A-Za-z0-9._\n' '-' | tr -s '-' | cut -c1-52 | sed 's/-$//')")
     {
+        # The stored series carries no personal identity: its author is
+        # the neutral one; make patches-upstream puts the sender's in
+        # (docs/upstream.md)
         "${GIT[@]}" log -1 --format=email "$c" |
-            sed '1s/^From [0-9a-f]*/From 0000000000000000000000000000000000000000/'
+            sed '1s/^From [0-9a-f]*/From 0000000000000000000000000000000000000000/' |
+            awk -v a="$STORED_AUTHOR" 'hdr && /^$/ { hdr = 0 } NR == 1 { hdr = 1 }
+                hdr && /^From: / { print "From: " a; skip = 1; next }
+                hdr && skip && /^[ \t]/ { next } { skip = 0; print }'
         echo "---"
         if [ -n "$diff" ]; then
             "${GIT[@]}" diff-tree --no-commit-id -p --stat=72 -r "$c" -- . "${EXCLUDE[@]}"
@@ -72,11 +79,19 @@ for c in $("${GIT[@]}" rev-list --reverse "$BASE"..HEAD); do
     echo "$name${added[*]:+ ${added[*]}}" >> "$out/series"
 done
 
+# Project files edited in the tree go back to the repository, but never
+# over a repository copy with uncommitted edits of its own (a rebase in
+# the tree gives its files new times, so cp -u above cannot tell).
 for to in "${!REPO_PATH[@]}"; do
+    from=${REPO_PATH[$to]}
     if [ -e "$TREE/$to" ]; then
-        mkdir -p "$(dirname "$TOP/${REPO_PATH[$to]}")"
-        cmp -s "$TREE/$to" "$TOP/${REPO_PATH[$to]}" ||
-            cp "$TREE/$to" "$TOP/${REPO_PATH[$to]}"
+        mkdir -p "$(dirname "$TOP/$from")"
+        cmp -s "$TREE/$to" "$TOP/$from" && continue
+        if [ -e "$TOP/$from" ] && ! git -C "$TOP" diff --quiet HEAD -- "$from" 2>/dev/null; then
+            log "keeping $from: it has uncommitted edits in the repository and the tree's copy differs; merge them by hand"
+            continue
+        fi
+        cp "$TREE/$to" "$TOP/$from"
     fi
 done
 mkdir -p "$SERIES_DIR"

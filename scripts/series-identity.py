@@ -12,7 +12,10 @@ OUT with the identity of the person who mails it:
     hunk's line count is raised by one.  The entry must be added by
     exactly one patch of the series.
 
-Without IN and OUT it only checks the identity.
+Without IN and OUT it only checks the identity.  --verify DIR checks git
+format-patch output instead: no placeholder address anywhere, every file
+(cover letter too) from EMAIL, every patch ending its sign-offs with
+NAME <EMAIL>, and the M: line after the entry's title once.
 The stored series carries no real identity (docs/upstream.md); git am and
 git format-patch on OUT then give mail-ready patches.  Bad input stops
 with one line naming the problem, exit 1.
@@ -118,6 +121,36 @@ def rewrite_patch(text, name, ident, title):
     return "\n".join(lines), added
 
 
+def verify(d, name, email, title):
+    """the git format-patch output in d is mail-ready in that identity"""
+    ident = f"{name} <{email}>"
+    files = sorted(f for f in os.listdir(d) if f.endswith(".patch"))
+    if not [f for f in files if not f.startswith("0000-cover-letter")]:
+        raise Bad(f"{d} holds no patch")
+    m_lines = 0
+    for f in files:
+        text = open(os.path.join(d, f), encoding="utf-8", errors="surrogateescape").read()
+        m = PLACEHOLDER.search(text)
+        if m:
+            line = next(l for l in text.split("\n") if m.group(0) in l)
+            raise Bad(f"{f} holds a placeholder identity: {line.strip()}")
+        head, _, rest = text.partition("\n\n")
+        froms = re.findall(r"^From: (.*(?:\n[ \t].*)*)", head, re.M)
+        if len(froms) != 1 or f"<{email}>" not in froms[0]:
+            raise Bad(f"{f} is not from {email}: From: {froms}")
+        m_lines += text.count(f"\n+{title}\n+M: {ident}\n")
+        if f.startswith("0000-cover-letter"):
+            continue
+        msg = rest.split("\n---\n", 1)[0]
+        sobs = [l for l in msg.split("\n") if l.startswith("Signed-off-by:")]
+        if not sobs or sobs[-1] != f"Signed-off-by: {ident}":
+            raise Bad(f"{f} does not end its sign-offs with {ident}: {sobs}")
+    if m_lines != 1:
+        raise Bad(f"the MAINTAINERS entry '{title}' is followed by 'M: {ident}' in {m_lines} "
+                  f"patches, want 1")
+    return len(files)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("src", nargs="?")
@@ -125,10 +158,17 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--email", required=True)
     ap.add_argument("--title", default="RISC-V virt-split")
+    ap.add_argument("--verify", metavar="DIR",
+                    help="check the git format-patch output in DIR instead")
     a = ap.parse_args()
     try:
         check_identity(a.name, a.email)
         ident = f"{a.name.strip()} <{a.email.strip()}>"
+        if a.verify:
+            n = verify(a.verify, a.name.strip(), a.email.strip(), a.title)
+            print(f"[series-identity] {n} files in {a.verify} are from {ident}, signed off by "
+                  f"them, with the MAINTAINERS M: line, and hold no placeholder")
+            return 0
         if a.src is None:           # only check the identity
             return 0
         if a.dst is None:

@@ -317,6 +317,34 @@ def check_identity(r, tmp):
              f"MAINTAINERS has 'M: {ident}'" if ok else
              f"commits not by/signed off by {ident}: {bad[:2]}; MAINTAINERS line after the title: "
              f"{m.group(1) if m else None}")
+    # formatted as make-patches-upstream.sh formats it, the mailed check
+    # passes; a placeholder sign-off, another From: or a lost M: line fail
+    fp = os.path.join(tmp, "formatted")
+    rc, out, err = run(["git", "-C", wt, "-c", f"user.name={NAME}", "-c", f"user.email={EMAIL}",
+                        "format-patch", "-q", "--zero-commit", "--cover-letter", "-o", fp,
+                        "debian-build..HEAD"])
+    rc, out, err = run(IDENT + ["--verify", fp, "--name", NAME, "--email", EMAIL])
+    r.record(rc == 0, "identity-mailed", out.strip() if rc == 0 else
+             f"the check of the formatted series fails: {(out + err).strip()[:300]}")
+    victim = sorted(f for f in os.listdir(fp) if not f.startswith("0000"))[len(os.listdir(fp)) // 2]
+    maint = next(f for f in sorted(os.listdir(fp))
+                 if f"+M: {ident}" in open(os.path.join(fp, f)).read())
+    for label, f, old, new in (
+            ("placeholder", victim, f"Signed-off-by: {ident}",
+             f"Signed-off-by: {ident}\nSigned-off-by: virt-split developers <virt-split@localhost>"),
+            ("other-from", victim, f"From: {ident}", "From: Someone Else <else@example.org>"),
+            ("no-maintainer", maint, f"+M: {ident}\n", ""),
+            ("sign-off-order", victim, f"Signed-off-by: {ident}",
+             f"Signed-off-by: {ident}\nSigned-off-by: Someone Else <else@example.org>")):
+        d = os.path.join(tmp, "formatted-" + label)
+        shutil.copytree(fp, d)
+        edit_patch(os.path.join(d, f), lambda t: t.replace(old, new, 1))
+        rc, out, err = run(IDENT + ["--verify", d, "--name", NAME, "--email", EMAIL])
+        line = one_line(rc, out, err)
+        want = f if label != "no-maintainer" else "MAINTAINERS"
+        ok = line is not None and want in line
+        r.record(ok, f"identity-mailed-{label}", f"refused in one line: {line}" if ok else
+                 f"want exit 1 and one line naming {want}; got exit {rc}: {(out + err).strip()[:300]}")
 
 
 def check_no_identity(r, tmp):
