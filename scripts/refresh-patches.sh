@@ -27,10 +27,19 @@ while read -r from to; do
     EXCLUDE+=(":(exclude)$to")
 done < "$TOP/scripts/project-files"
 
-# A project file edited in the repository since it was copied into the
-# tree is newer there: keep that edit.
+# What each project file was when the tree and the repository last agreed
+# (written at the end): with it, an edit on either side wins over an
+# unchanged other side, and edits on both sides are left to be merged by
+# hand.  Without it (a tree no refresh has seen yet), a project file
+# edited in the repository since it was copied into the tree is newer
+# there, and a tree copy the repository had once is an old one.
+SYNC=$("${GIT[@]}" rev-parse --absolute-git-dir)/virt-split-project-files
+declare -A SYNCED
+if [ -e "$SYNC" ]; then
+    while read -r h f; do SYNCED[$f]=$h; done < "$SYNC"
+fi
 for to in "${!REPO_PATH[@]}"; do
-    if [ -e "$TOP/${REPO_PATH[$to]}" ] && [ -e "$TREE/$to" ]; then
+    if [ -z "${SYNCED[$to]:-}" ] && [ -e "$TOP/${REPO_PATH[$to]}" ] && [ -e "$TREE/$to" ]; then
         cp -u "$TOP/${REPO_PATH[$to]}" "$TREE/$to"
     fi
 done
@@ -79,21 +88,36 @@ for c in $("${GIT[@]}" rev-list --reverse "$BASE"..HEAD); do
     echo "$name${added[*]:+ ${added[*]}}" >> "$out/series"
 done
 
-# Project files edited in the tree go back to the repository, but never
-# over a repository copy with uncommitted edits of its own (a rebase in
-# the tree gives its files new times, so cp -u above cannot tell).
+TOP_IS_GIT=
+git -C "$TOP" rev-parse -q --verify HEAD >/dev/null 2>&1 && TOP_IS_GIT=1
+: > "$SYNC.new"
 for to in "${!REPO_PATH[@]}"; do
     from=${REPO_PATH[$to]}
-    if [ -e "$TREE/$to" ]; then
-        mkdir -p "$(dirname "$TOP/$from")"
-        cmp -s "$TREE/$to" "$TOP/$from" && continue
-        if [ -e "$TOP/$from" ] && ! git -C "$TOP" diff --quiet HEAD -- "$from" 2>/dev/null; then
-            log "keeping $from: it has uncommitted edits in the repository and the tree's copy differs; merge them by hand"
-            continue
-        fi
+    [ -e "$TREE/$to" ] || continue
+    mkdir -p "$(dirname "$TOP/$from")"
+    t=$(git hash-object "$TREE/$to")
+    r=$( [ -e "$TOP/$from" ] && git hash-object "$TOP/$from" || true)
+    s=${SYNCED[$to]:-}
+    if [ "$t" = "$r" ]; then
+        :
+    elif [ -n "$s" ] && [ "$r" = "$s" ]; then
+        cp "$TREE/$to" "$TOP/$from"           # edited in the tree
+    elif [ -n "$s" ] && [ "$t" = "$s" ]; then
+        cp "$TOP/$from" "$TREE/$to"           # edited in the repository
+    elif [ -n "$s" ]; then
+        log "keeping $from as it is: it was edited both in the repository and in the tree; merge $TREE/$to into it by hand"
+        echo "$s $to" >> "$SYNC.new"
+        continue
+    elif [ -n "$TOP_IS_GIT" ] && [ -n "$r" ] &&
+         [ -n "$(git -C "$TOP" log -1 --format=%h --find-object="$t" -- "$from" 2>/dev/null)" ]; then
+        log "keeping $from: the tree had an older version of it (now copied into the tree)"
+        cp "$TOP/$from" "$TREE/$to"
+    else
         cp "$TREE/$to" "$TOP/$from"
     fi
+    echo "$(git hash-object "$TOP/$from") $to" >> "$SYNC.new"
 done
+mv "$SYNC.new" "$SYNC"
 mkdir -p "$SERIES_DIR"
 rm -f "$SERIES_DIR"/*.patch
 cp "$out"/*.patch "$SERIES_DIR/" 2>/dev/null || true
