@@ -192,12 +192,8 @@ def check_equivalence(r, tmp):
                 int(m.group(1)) + 7, m.group(2) or "", int(m.group(3)) + 7), t, flags=re.M)
             i, l = first_line_in_hunk(t, "+")
             t = replace_line(t, i, "+  " + re.sub(r"(\S) (\S)", r"\1   \2", l[1:], 1))
-            ls = t.split("\n")
-            for j, x in enumerate(ls):
-                if x.startswith(" ") and x.strip():
-                    ls[j] = " " + x[1:] + " /* other context */"
-                    break
-            return "\n".join(ls)
+            j, x = first_line_in_hunk(t, " ")
+            return replace_line(t, j, x + " /* other context */")
         edit_patch(os.path.join(d, p), f)
 
     removed_target = next((p for p in names
