@@ -8,8 +8,10 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
+#include "qemu/bswap.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "elf.h"
 #include <libfdt.h>
 
 #define LOW_BASE        0x80000000ULL
@@ -306,6 +308,16 @@ static void test_pcie_window(const void *data)
     qtest_quit(qts);
 }
 
+static uint64_t qom_get_size(QTestState *qts, const char *property)
+{
+    g_autoptr(QDict) rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', "
+                                     "'arguments': { 'path': '/machine', "
+                                     "'property': %s } }", property);
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    return qdict_get_uint(rsp, "return");
+}
+
 static void test_highmem_mmio_size(void)
 {
     Layout l;
@@ -313,6 +325,19 @@ static void test_highmem_mmio_size(void)
 
     g_assert_cmphex(l.pci_mmio64_base, ==, 64 * GiB);
     g_assert_cmphex(l.pci_mmio64_size, ==, 64 * GiB);
+    g_assert_cmphex(qom_get_size(qts, "highmem-mmio-size"), ==, 64 * GiB);
+    qtest_quit(qts);
+
+    /* smaller than virt's 16 GiB: it fits, so it is taken */
+    qts = start_layout(&l, "-m 4G -M highmem-mmio-size=8G");
+    g_assert_cmphex(l.pci_mmio64_base, ==, 8 * GiB);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 8 * GiB);
+    qtest_quit(qts);
+
+    /* the default, written out */
+    qts = start_layout(&l, "-m 4G -M highmem-mmio-size=16G");
+    g_assert_cmphex(l.pci_mmio64_base, ==, 16 * GiB);
+    g_assert_cmphex(l.pci_mmio64_size, ==, 16 * GiB);
     qtest_quit(qts);
 
     /* the largest window: the upper half of the 56-bit address space */
@@ -550,7 +575,57 @@ static void test_rv32(void)
     /* RV32 harts reach 34 bits: a 4 GiB window fits below 16 GiB */
     g_assert_cmphex(l.pci_mmio64_base, ==, 8 * GiB);
     g_assert_cmphex(l.pci_mmio64_size, ==, 4 * GiB);
+    g_assert_cmphex(qom_get_size(qts, "highmem-mmio-size"), ==, 4 * GiB);
     assert_ram_range(qts, HIGH_BASE, 1 * GiB);
+    qtest_quit(qts);
+}
+
+/* Every window that fits below 16 GiB, the default written out too */
+static void test_rv32_windows(void)
+{
+    static const struct {
+        uint64_t size, base;
+    } windows[] = {
+        { 1 * GiB, 5 * GiB }, { 4 * GiB, 8 * GiB }, { 8 * GiB, 8 * GiB },
+    };
+    Layout l;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(windows); i++) {
+        QTestState *qts = start_layout(&l, "-cpu rv32 -m 2G "
+                                       "-M highmem-mmio-size=%" PRIu64 "M",
+                                       windows[i].size / MiB);
+
+        g_assert_cmphex(l.pci_mmio64_base, ==, windows[i].base);
+        g_assert_cmphex(l.pci_mmio64_size, ==, windows[i].size);
+        qtest_quit(qts);
+    }
+}
+
+/* Without 16 GiB of window above it, RV32 takes more RAM than virt does */
+static void test_rv32_small_window(void)
+{
+    Layout l;
+    QTestState *qts = start_layout(&l, "-cpu rv32 -m 11G "
+                                   "-M highmem-mmio-size=2G");
+
+    g_assert_cmpint(l.n, ==, 2);
+    assert_node(&l, 1, HIGH_BASE, 10 * GiB, -1);
+    g_assert_cmphex(l.pci_mmio64_base, ==, 14 * GiB);
+    qtest_quit(qts);
+}
+
+/* The getters report the low RAM in use, once RAM is laid out */
+static void test_low_ram_size_in_use(void)
+{
+    QTestState *qts = qtest_init("-M virt-split,low-ram-size=512M -bios none "
+                                 "-m 2G");
+
+    g_assert_cmphex(qom_get_size(qts, "low-ram-size"), ==, 512 * MiB);
+    qtest_quit(qts);
+
+    qts = qtest_init("-M virt-split -bios none -m 256M");
+    g_assert_cmphex(qom_get_size(qts, "low-ram-size"), ==, 256 * MiB);
     qtest_quit(qts);
 }
 
@@ -585,38 +660,46 @@ static void assert_rejected(const char *args, const char *expect)
 
 static void test_reject_low_ram_size(void)
 {
-    const char *limit = "multiple of 2 MiB between 2 MiB and 2030 MiB";
+    const char *multiple = "low-ram-size must be a non-zero multiple of 2 MiB";
+    const char *limit = "is too large: low RAM at 0x80000000 must end at or "
+                        "below the x86 MSI window at 0xfee00000 (at most "
+                        "low-ram-size=2030M)";
 
     assert_rejected("-M low-ram-size=2032M", limit);
-    assert_rejected("-M low-ram-size=3G", limit);
-    assert_rejected("-M low-ram-size=3M", limit);
-    assert_rejected("-M low-ram-size=0", limit);
+    assert_rejected("-M low-ram-size=2032M", "low-ram-size 1.98 GiB");
+    assert_rejected("-M low-ram-size=3G", "low-ram-size 3 GiB is too large");
+    assert_rejected("-M low-ram-size=3M", multiple);
+    assert_rejected("-M low-ram-size=0", multiple);
     assert_rejected("-M low-ram-size=lots", "low-ram-size");
 }
 
 static void test_reject_highmem_mmio_size(void)
 {
-    const char *limit = "power of 2 of at least 16 GiB";
+    const char *fit = "must end at or below the 56-bit physical address "
+                      "limit 0x100000000000000; reduce -m or "
+                      "highmem-mmio-size";
 
-    assert_rejected("-M highmem-mmio-size=8G", limit);
-    assert_rejected("-M highmem-mmio-size=24G", limit);
+    assert_rejected("-M highmem-mmio-size=24G",
+                    "highmem-mmio-size must be a power of 2");
+    assert_rejected("-M highmem-mmio-size=0",
+                    "highmem-mmio-size must be a power of 2");
+    assert_rejected("-m 4G -M highmem-mmio-size=64P", fit);
     assert_rejected("-m 4G -M highmem-mmio-size=64P",
-                    "highmem-mmio-size 67108864 GiB is too large: the "
-                    "56-bit physical address space allows at most "
-                    "33554432 GiB");
+                    "highmem-mmio-size 64 PiB does not fit");
     assert_rejected("-m 4G -M highmem-mmio-size=8E",
-                    "highmem-mmio-size 8589934592 GiB is too large");
+                    "highmem-mmio-size 8 EiB does not fit");
 }
 
 static void test_reject_rv32_too_much_ram(void)
 {
     assert_rejected("-cpu rv32 -m 10G",
-                    "exceed the 34-bit physical address limit");
+                    "highmem-mmio-size 4 GiB does not fit: the 64-bit PCIe "
+                    "window goes above RAM, which ends at 0x340000000");
     assert_rejected("-cpu rv32 -m 20G",
-                    "puts RAM beyond the 34-bit physical address limit");
-    assert_rejected("-cpu rv32 -m 2G -M highmem-mmio-size=64G",
-                    "highmem-mmio-size 64 GiB is too large: the 34-bit "
-                    "physical address space allows at most 8 GiB");
+                    "-m 20 GiB puts RAM beyond the 34-bit physical address "
+                    "limit 0x400000000 of the harts");
+    assert_rejected("-cpu rv32 -m 2G -M highmem-mmio-size=16G",
+                    "highmem-mmio-size 16 GiB does not fit");
 }
 
 /* A temporary file of @size bytes, for boot images that must not fit */
@@ -685,6 +768,106 @@ static void test_reject_big_fdt(void)
     unlink(initrd);
 }
 
+/*
+ * A riscv64 ELF executable with one PT_LOAD segment of @len bytes of
+ * @data at @paddr: boot images that their own header places.
+ */
+static char *elf_file(uint64_t paddr, const uint8_t *data, size_t len)
+{
+    struct {
+        Elf64_Ehdr ehdr;
+        Elf64_Phdr phdr;
+    } QEMU_PACKED hdr = {
+        .ehdr = {
+            .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64,
+                         ELFDATA2LSB, EV_CURRENT },
+            .e_type = cpu_to_le16(ET_EXEC),
+            .e_machine = cpu_to_le16(EM_RISCV),
+            .e_version = cpu_to_le32(EV_CURRENT),
+            .e_entry = cpu_to_le64(paddr),
+            .e_phoff = cpu_to_le64(sizeof(Elf64_Ehdr)),
+            .e_ehsize = cpu_to_le16(sizeof(Elf64_Ehdr)),
+            .e_phentsize = cpu_to_le16(sizeof(Elf64_Phdr)),
+            .e_phnum = cpu_to_le16(1),
+        },
+        .phdr = {
+            .p_type = cpu_to_le32(PT_LOAD),
+            .p_flags = cpu_to_le32(PF_R | PF_X),
+            .p_offset = cpu_to_le64(sizeof(hdr)),
+            .p_vaddr = cpu_to_le64(paddr),
+            .p_paddr = cpu_to_le64(paddr),
+            .p_filesz = cpu_to_le64(len),
+            .p_memsz = cpu_to_le64(len),
+            .p_align = cpu_to_le64(8),
+        },
+    };
+    g_autoptr(GError) err = NULL;
+    char *path;
+    int fd;
+
+    fd = g_file_open_tmp("virt-split-elf-XXXXXX", &path, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(write(fd, &hdr, sizeof(hdr)), ==, sizeof(hdr));
+    g_assert_cmpint(write(fd, data, len), ==, len);
+    close(fd);
+    return path;
+}
+
+/* An ELF kernel linked into high RAM loads there, as on any board */
+static void test_elf_in_high_ram(void)
+{
+    static const uint8_t data[] = "virt-split: an ELF kernel in high RAM";
+    uint64_t paddr = HIGH_BASE + 1 * GiB;
+    g_autofree char *elf = elf_file(paddr, data, sizeof(data));
+    uint8_t back[sizeof(data)];
+    QTestState *qts;
+
+    qts = qtest_initf("-M virt-split -bios none -m 4G -kernel %s", elf);
+    qtest_memread(qts, paddr, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), data, sizeof(data));
+    qtest_quit(qts);
+    unlink(elf);
+}
+
+/*
+ * The boot checks for discontiguous RAM leave a board's own placement
+ * alone: microchip-icicle-kit loads a kernel ELF linked into its DRAM_HI.
+ */
+static void test_icicle_kit_elf_in_dram_hi(void)
+{
+    static const uint8_t data[] = "an ELF kernel in icicle-kit's DRAM_HI";
+    uint64_t paddr = 0x1000000000ULL + 16 * MiB;
+    g_autofree char *elf = NULL;
+    uint8_t back[sizeof(data)];
+    QTestState *qts;
+
+    if (!qtest_has_machine("microchip-icicle-kit")) {
+        g_test_skip("microchip-icicle-kit is not built in");
+        return;
+    }
+    elf = elf_file(paddr, data, sizeof(data));
+    qts = qtest_initf("-M microchip-icicle-kit -bios none -m 2G -kernel %s",
+                      elf);
+    qtest_memread(qts, paddr, back, sizeof(back));
+    g_assert_cmpmem(back, sizeof(back), data, sizeof(data));
+    qtest_quit(qts);
+    unlink(elf);
+}
+
+/* An ELF kernel linked into the hole would be lost: QEMU stops instead */
+static void test_reject_elf_in_hole(void)
+{
+    static const uint8_t data[4 * KiB];
+    g_autofree char *elf = elf_file(0xd0000000, data, sizeof(data));
+    g_autofree char *args = g_strdup_printf("-m 4G -kernel %s", elf);
+    g_autofree char *expect = g_strdup_printf("kernel '%s' (4096 bytes at "
+                                              "0xd0000000) does not lie in "
+                                              "RAM", elf);
+
+    assert_rejected(args, expect);
+    unlink(elf);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -724,6 +907,14 @@ int main(int argc, char **argv)
                         &mismatch_window, test_migrate_mismatch);
     qtest_add_func("/virt-split/virt-options", test_virt_options);
     qtest_add_func("/virt-split/rv32/layout", test_rv32);
+    qtest_add_func("/virt-split/rv32/windows", test_rv32_windows);
+    qtest_add_func("/virt-split/rv32/small-window", test_rv32_small_window);
+    qtest_add_func("/virt-split/low-ram-size/in-use",
+                   test_low_ram_size_in_use);
+    qtest_add_func("/virt-split/boot/elf-in-high-ram", test_elf_in_high_ram);
+    qtest_add_func("/virt-split/reject/elf-in-hole", test_reject_elf_in_hole);
+    qtest_add_func("/virt-split/boot/icicle-kit-elf-in-dram-hi",
+                   test_icicle_kit_elf_in_dram_hi);
     qtest_add_func("/virt-split/reject/low-ram-size",
                    test_reject_low_ram_size);
     qtest_add_func("/virt-split/reject/highmem-mmio-size",

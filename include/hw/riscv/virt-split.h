@@ -11,27 +11,17 @@
 #include "hw/riscv/virt.h"
 
 #define TYPE_RISCV_VIRT_SPLIT_MACHINE MACHINE_TYPE_NAME("virt-split")
-OBJECT_DECLARE_SIMPLE_TYPE(RISCVVirtSplitState, RISCV_VIRT_SPLIT_MACHINE)
+OBJECT_DECLARE_TYPE(RISCVVirtSplitState, RISCVVirtSplitMachineClass,
+                    RISCV_VIRT_SPLIT_MACHINE)
 
 /*
  * Low RAM starts where virt's RAM does and must end at or below the x86
  * MSI doorbell window, which an x86 IOMMU never lets VFIO map.
  */
-#define VIRT_SPLIT_LOW_RAM_BASE         UINT64_C(0x80000000)
 #define VIRT_SPLIT_MSI_WINDOW_BASE      UINT64_C(0xfee00000)
-#define VIRT_SPLIT_LOW_RAM_MAX          (VIRT_SPLIT_MSI_WINDOW_BASE - \
-                                         VIRT_SPLIT_LOW_RAM_BASE)
 #define VIRT_SPLIT_LOW_RAM_DEFAULT      (1 * GiB)
 #define VIRT_SPLIT_LOW_RAM_ALIGN        (2 * MiB)
 #define VIRT_SPLIT_HIGH_RAM_BASE        (4 * GiB)
-
-/* The 64-bit PCIe MMIO window above RAM */
-#define VIRT_SPLIT_HIGHMEM_MMIO_MIN     (16 * GiB)
-#define VIRT_SPLIT_HIGHMEM_MMIO_RV32    (4 * GiB)
-
-/* Physical address widths of RV64 (Sv39..Sv57) and RV32 (Sv32) harts */
-#define VIRT_SPLIT_PHYS_BITS_RV64       56
-#define VIRT_SPLIT_PHYS_BITS_RV32       34
 
 /*
  * AMD-Vi reserves this HyperTransport range in every IOMMU group, so
@@ -48,9 +38,16 @@ enum {
     VIRT_SPLIT_RAM_REGIONS
 };
 
+struct RISCVVirtSplitMachineClass {
+    RISCVVirtMachineClass parent;
+
+    void (*parent_init)(MachineState *ms);
+};
+
 struct RISCVVirtSplitState {
     RISCVVirtState parent;
 
+    /* Properties as set; 0 is the default for the harts */
     uint64_t low_ram_size;
     uint64_t highmem_mmio_size;
     /* The layout of the migration source, checked on the destination */
