@@ -302,13 +302,23 @@ static void virt_split_set_highmem_mmio_size(Object *obj, Visitor *v,
                                              Error **errp)
 {
     RISCVVirtSplitState *vss = RISCV_VIRT_SPLIT_MACHINE(obj);
+    g_autofree char *lower = NULL;
+    g_autofree char *upper = NULL;
     uint64_t size;
 
     if (!visit_type_size(v, name, &size, errp)) {
         return;
     }
+    if (!size) {
+        error_setg(errp, "highmem-mmio-size must be a power of 2, not 0");
+        return;
+    }
     if (!is_power_of_2(size)) {
-        error_setg(errp, "highmem-mmio-size must be a power of 2");
+        lower = size_to_str(pow2floor(size));
+        upper = size_to_str(pow2ceil(size));
+        error_setg(errp, "highmem-mmio-size must be a power of 2, such as %s%s"
+                   "%s", lower, size >> 63 ? "" : " or ",
+                   size >> 63 ? "" : upper);
         return;
     }
     vss->highmem_mmio_size = size;

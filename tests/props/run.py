@@ -309,7 +309,7 @@ def check_rejected(rc, err):
         return bad
     if not re.search(r"low-ram-size|highmem-mmio-size|-m \d", line):
         return [f"the error names no option: {line}"]
-    if not re.search(r"\d+(\.\d+)? ?([KMGTPE]iB|M|G)\b|0x[0-9a-f]+|\d+-bit", line):
+    if not re.search(r"\d+(\.\d+)? ?([KMGTPE]iB|M|G)\b|0x[0-9a-f]+|\d+-bit|power of 2", line):
         return [f"the error names no limit: {line}"]
     return []
 
