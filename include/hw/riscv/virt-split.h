@@ -47,7 +47,7 @@ struct RISCVVirtSplitMachineClass {
 struct RISCVVirtSplitState {
     RISCVVirtState parent;
 
-    /* Properties as set; 0 is the default for the harts */
+    /* Properties as set; highmem_mmio_size 0 takes the harts' default */
     uint64_t low_ram_size;
     uint64_t highmem_mmio_size;
     /* The layout of the migration source, checked on the destination */
