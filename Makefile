@@ -19,7 +19,7 @@ DESTDIR ?=
         patches refresh-patches virt-golden clean distclean \
         upstream upstream-asan check-upstream patches-upstream refresh-patches-upstream virt-golden-upstream \
         check-series check-sanitizers \
-        check-props check-passthrough-bar check-vfio-check install uninstall check-install
+        check-props check-passthrough-bar check-passthrough-extra check-vfio-check install uninstall check-install
 
 all: build
 
@@ -104,11 +104,18 @@ check-install: build
 	@scripts/deps.sh guest libvirt
 	@scripts/check.sh install
 
+# Display adapters, a NIC and an AMD-Vi host through VFIO
+# (docs/passthrough.md)
+check-passthrough-extra: build
+	@scripts/deps.sh guest passthrough
+	@scripts/check.sh passthrough-extra
+
 # scripts/vfio-check against fake hosts and the built QEMU's layouts
 check-vfio-check: build
 	@scripts/check.sh vfio-check
 
-# Phase times and NVMe throughput through VFIO: out/passthrough-report.md
+# Phase times, NVMe throughput, the checks of each pass-through case and
+# the screendumps of the display cases: out/passthrough-report.md
 passthrough-report: build
 	@scripts/deps.sh guest passthrough
 	@/usr/bin/python3 tests/passthrough/run --report out

@@ -10,8 +10,12 @@
 #                EDK2 sees the RAM of the layout (tests/boot/matrix.py)
 #   libvirt      Debian's libvirt (a session daemon under a temporary
 #                directory) runs virt-split domains (tests/libvirt/run)
-#   passthrough  an NVMe controller passed through VFIO on an emulated x86
-#                host with VT-d to virt and virt-split (tests/passthrough)
+#   passthrough  devices passed through VFIO on an emulated x86 host to virt
+#                and virt-split (tests/passthrough, docs/passthrough.md): an
+#                NVMe controller behind VT-d
+#   passthrough-extra  not in all (docs/passthrough.md): virtio-gpu and
+#                bochs-display screens checked in L0's screendump, an e1000e
+#                NIC (DHCP, TCP both ways), NVMe behind AMD-Vi
 #   passthrough-bar  a 4 GiB ivshmem BAR through VFIO, and scripts/vfio-check's
 #                predictions checked against what QEMU does in L1
 #   vfio-check   scripts/vfio-check against fake sysfs trees and QEMU's layouts
@@ -208,6 +212,11 @@ suite_libvirt() {
 
 suite_passthrough() {
     run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" --suite "$RESULTS"
+}
+
+suite_passthrough_extra() {
+    run_harness passthrough /usr/bin/python3 "$TOP/tests/passthrough/run" \
+        --suite "$RESULTS" --set devices,amd,extra
 }
 
 suite_passthrough_bar() {
@@ -433,6 +442,7 @@ for s in "$@"; do
         fi
         suite_passthrough ;;
     passthrough-bar) suite_passthrough_bar ;;
+    passthrough-extra) suite_passthrough_extra ;;
     vfio-check) suite_vfio_check ;;
     upstream) suite_upstream ;;
     sanitizers) suite_sanitizers ;;
