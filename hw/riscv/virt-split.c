@@ -34,7 +34,7 @@ static char *virt_split_size_option(uint64_t size)
 }
 
 /* The physical address width satp.PPN gives the harts: 34 or 56 bits */
-static unsigned virt_split_phys_bits(RISCVVirtState *s)
+static unsigned int virt_split_phys_bits(RISCVVirtState *s)
 {
     uint64_t ppn = riscv_is_32bit(&s->soc[0]) ? SATP32_PPN : SATP64_PPN;
 
@@ -115,7 +115,7 @@ static bool virt_split_place_high_pcie(RISCVVirtSplitState *vss,
 {
     RISCVVirtState *s = RISCV_VIRT_MACHINE(vss);
     const MemMapEntry *last = &s->ram_ranges[s->ram_range_count - 1];
-    unsigned phys_bits = virt_split_phys_bits(s);
+    unsigned int phys_bits = virt_split_phys_bits(s);
     uint64_t limit = 1ULL << phys_bits;
     uint64_t size = virt_split_window_size(vss);
     g_autofree char *ram = NULL;
