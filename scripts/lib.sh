@@ -273,3 +273,22 @@ apply_series_in() {
         "${git[@]}" commit -q --amend --no-edit
     done < "$SERIES_DIR/series"
 }
+
+# suite_results PREFIX: record and check for a test suite that writes
+# "PASS|FAIL PREFIX/NAME: TEXT" lines to $RESULTS; check sets failed=1
+# when a check fails.
+#   record PASS|FAIL NAME: TEXT
+#   check NAME TEXT COMMAND...   PASS when COMMAND succeeds
+suite_results() {
+    SUITE_PREFIX=$1
+    failed=
+    record() {
+        echo "$1 $SUITE_PREFIX/$2" >> "$RESULTS"
+        printf '%-4s %s/%s\n' "$1" "$SUITE_PREFIX" "$2"
+    }
+    check() {
+        local name=$1 text=$2
+        shift 2
+        if "$@"; then record PASS "$name: $text"; else record FAIL "$name: $text"; failed=1; fi
+    }
+}

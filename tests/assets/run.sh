@@ -33,16 +33,7 @@ STEP=assets
 RESULTS=${1:-/dev/null}
 QEMU=${VIRT_SPLIT_QEMU:-$BUILD/qemu-system-riscv64}
 FETCH=$TOP/scripts/fetch-deb.sh
-record() { # record PASS|FAIL NAME: TEXT
-    echo "$1 assets/$2" >> "$RESULTS"
-    printf '%-4s assets/%s\n' "$1" "$2"
-}
-check() { # check NAME TEXT COMMAND...: PASS when COMMAND succeeds
-    local name=$1 text=$2
-    shift 2
-    if "$@"; then record PASS "$name: $text"; else record FAIL "$name: $text"; failed=1; fi
-}
-failed=
+suite_results assets
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
 
 # The real cache first: the pinned (or already replaced) packages there

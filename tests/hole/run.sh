@@ -24,16 +24,7 @@ QEMU=${VIRT_SPLIT_QEMU:-$BUILD/qemu-system-riscv64}
 MEM=4G SMP=2
 LOW=0xb8000000 HIGH=0x180000000
 LOW_PATTERN=0x4C4F5731 HIGH_PATTERN=0x48494748
-record() { # record PASS|FAIL NAME: TEXT
-    echo "$1 hole/$2" >> "$RESULTS"
-    printf '%-4s hole/%s\n' "$1" "$2"
-}
-check() { # check NAME TEXT COMMAND...
-    local name=$1 text=$2
-    shift 2
-    if "$@"; then record PASS "$name: $text"; else record FAIL "$name: $text"; failed=1; fi
-}
-failed=
+suite_results hole
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
 need_tool dtc python3
 

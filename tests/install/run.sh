@@ -35,16 +35,7 @@ QEMU=${VIRT_SPLIT_QEMU:-$BUILD/qemu-system-riscv64}
 INSTALL=$TOP/scripts/install.sh
 EXAMPLE=virt-split-hostdev.xml
 PREFIX=/opt/virt-split
-record() { # record PASS|FAIL NAME: TEXT
-    echo "$1 install/$2" >> "$RESULTS"
-    printf '%-4s install/%s\n' "$1" "$2"
-}
-check() { # check NAME TEXT COMMAND...
-    local name=$1 text=$2
-    shift 2
-    if "$@"; then record PASS "$name: $text"; else record FAIL "$name: $text"; failed=1; fi
-}
-failed=
+suite_results install
 [ -x "$QEMU" ] || die "no built QEMU at $QEMU; run 'make' first"
 need_tool virt-xml-validate setpriv
 
