@@ -119,7 +119,7 @@ AMD_WIDTHS = [
     ("efr-only-hats0", f"{EFR_HATS[0]:x}", None, 48),
     ("efr2-efr-hats1", f"0:{EFR_HATS[1]:x}", None, 57),
     ("efr-efr2-hats2", f"{EFR_HATS[2]:x}:0", None, 64),
-    ("both-set-6.1", f"1:{EFR_HATS[1]:x}", "6.1.0-56-amd64", 57),
+    ("both-set-6.1", f"1:{EFR_HATS[1]:x}", "6.1.0-99-amd64", 57),
     ("both-set-6.12", f"{EFR_HATS[1]:x}:1", "6.12.48+deb13-amd64", 57),
     ("hats-reserved", f"{EFR_HATS[0] | 0xc00:x}", None, 48),
 ]
