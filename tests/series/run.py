@@ -452,9 +452,11 @@ def check_sources(r, tmp):
         r.record(ok, f"bad-source/{label}", f"one line: {line}" if ok else
                  f"want exit 1 and one line with '{want}'; got exit {rc}: {(out + err).strip()[:300]}")
     rc, out, err = run(["make", "-s", "-C", TOP, "upstream"],
-                       env={"QEMU_UPSTREAM_SRC": notqemu, "VIRT_SPLIT_BUILD": build, "MAKEFLAGS": None})
-    # (make adds its own "make: *** ... Error 1")
-    line = one_line(rc, out, "\n".join(l for l in err.split("\n") if not l.startswith("make: ***")),
+                       env={"QEMU_UPSTREAM_SRC": notqemu, "VIRT_SPLIT_BUILD": build, "MAKEFLAGS": None,
+                            "MAKELEVEL": None})
+    # (make adds its own "make: *** ... Error 1", "make[N]: ***" under make check)
+    line = one_line(rc, out, "\n".join(l for l in err.split("\n")
+                                       if not re.match(r"make(\[\d+\])?: \*\*\*", l)),
                     want_rc=2)
     ok = line is not None and "is not QEMU" in line and not os.path.exists(os.path.join(build, "upstream"))
     r.record(ok, "bad-source/make-upstream", f"make upstream fails with one line: {line}" if ok else
