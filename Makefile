@@ -104,7 +104,8 @@ check-install: build
 	@scripts/deps.sh guest libvirt
 	@scripts/check.sh install
 
-# Display adapters, a NIC and an AMD-Vi host through VFIO
+# NVMe on virt 2000M and virt-split 8G, bochs-display, and the GPU, the NIC
+# and bochs-display behind AMD-Vi through VFIO
 # (docs/passthrough.md)
 check-passthrough-extra: build
 	@scripts/deps.sh guest passthrough
