@@ -30,5 +30,6 @@ echo "PT-UP-REPLY $reply"
 echo GET | nc "$host" "$port" > /tmp/down
 t2=$(cut -d' ' -f1 /proc/uptime)
 echo "PT-DOWN $(md5sum < /tmp/down | cut -d' ' -f1) $(wc -c < /tmp/down) $t1 $t2"
-grep -i "$nic" /proc/interrupts | sed 's/  */ /g; s/^/PT-IRQ/'
+# e1000e names its vectors after the interface, virtio-net after the device
+grep -iE "$nic|virtio" /proc/interrupts | sed 's/  */ /g; s/^/PT-IRQ/'
 echo "PT-STATS $(cat "/sys/class/net/$nic/statistics/rx_bytes") $(cat "/sys/class/net/$nic/statistics/tx_bytes")"
