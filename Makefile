@@ -104,8 +104,8 @@ check-install: build
 	@scripts/deps.sh guest libvirt
 	@scripts/check.sh install
 
-# NVMe on virt 2000M and virt-split 8G, bochs-display, and the GPU, the NIC
-# and bochs-display behind AMD-Vi through VFIO
+# NVMe on virt 2000M and virt-split 8G, bochs-display, VGA and virtio-net,
+# and the GPU, the NIC and bochs-display behind AMD-Vi through VFIO
 # (docs/passthrough.md)
 check-passthrough-extra: build
 	@scripts/deps.sh guest passthrough
@@ -115,8 +115,9 @@ check-passthrough-extra: build
 check-vfio-check: build
 	@scripts/check.sh vfio-check
 
-# Phase times, NVMe throughput, the checks of each pass-through case and
-# the screendumps of the display cases: out/passthrough-report.md
+# The cases of check-passthrough and check-passthrough-extra: phase times,
+# NVMe throughput, the checks of each case and each L1, and the
+# screendumps of the display cases: out/passthrough-report.md
 passthrough-report: build
 	@scripts/deps.sh guest passthrough
 	@/usr/bin/python3 tests/passthrough/run --report out
