@@ -104,8 +104,8 @@ check-install: build
 	@scripts/deps.sh guest libvirt
 	@scripts/check.sh install
 
-# NVMe on virt 2000M and virt-split 8G, bochs-display, VGA and virtio-net,
-# and the GPU, the NIC and bochs-display behind AMD-Vi through VFIO
+# NVMe on virt 2000M and virt-split 8G, bochs-display, VGA, virtio-net and
+# the e1000e alone, and the GPU and bochs-display behind AMD-Vi through VFIO
 # (docs/passthrough.md)
 check-passthrough-extra: build
 	@scripts/deps.sh guest passthrough
