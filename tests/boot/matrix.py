@@ -236,7 +236,7 @@ class Config:
 
 
 def ci_configs():
-    c = [Config("opensbi", m) for m in (512, 2048, 8192)]
+    c = [Config("opensbi", 512)]
     c += [Config("grub-edk2", 8192),
           Config("grub-edk2-new", 8192),
           Config("grub-uboot", 4096),
@@ -246,7 +246,6 @@ def ci_configs():
           Config("grub-debian-prefix", 3072, low=2030)]
     c += [Config("opensbi", 4096, smp=4, aia="aplic-imsic", bar=True),
           Config("opensbi", 16384, smp=2),
-          Config("opensbi", 4096, low=2030),
           Config("uboot-booti", 4096),
           Config("uboot-bootefi", 4096),
           Config("edk2-acpi", 4096, smp=4, aia="aplic-imsic"),
