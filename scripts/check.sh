@@ -446,10 +446,9 @@ for s in "$@"; do
         if [ -n "${CHECK_ALL:-}" ]; then
             start_background "$s" "suite_$s"
             # Nested TCG slows down far more than its share of the cores
-            # when its vCPU threads wait for one (L1's and L2's vCPUs
-            # spin on locks a preempted sibling holds: an L0 boot took
-            # 1091 s beside the other suites and 198 s alone), so what
-            # starts after it yields to it
+            # when its vCPU threads wait for one (an L0 boot took 1091 s
+            # beside the other suites and 198 s alone), so what starts
+            # after it yields to it
             [ "$s" != passthrough ] || renice -n 10 -p $$ >/dev/null
             continue
         fi
