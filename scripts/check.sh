@@ -302,8 +302,8 @@ sanitizer_run() {
         SAN_DIR=$4
         sanitizer_env
         sanitizer_canary
-        # virt's outputs start QEMU 140 times: the fast unwinder halves
-        # that, and no suppression is needed there
+        # virt's outputs start QEMU about 140 times: the fast unwinder
+        # halves their time, and none of them needs a suppression
         ASAN_OPTIONS=${ASAN_OPTIONS/fast_unwind_on_malloc=0/fast_unwind_on_malloc=1} \
             compare_virt_golden "$3" "$obj/qemu-system-riscv64" "$SAN_PREFIX/virt-golden"
         run_qtests "$obj" "$SAN_PREFIX/qtest"
